@@ -1,0 +1,205 @@
+"""The ``darkscan`` command line: a thin typer layer over the Python API.
+
+Every command calls a function the API also offers. Bad input (an unknown model, a
+parameter out of range, an unreadable file) is reported as one line on standard error and
+the process exits with status 2; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from darkscan import __version__
+from darkscan.errors import ConfigError, DarkscanError
+
+app = typer.Typer(
+    name="darkscan",
+    help="Searches for dark sectors at e+e- colliders (Belle II at SuperKEKB by default).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+models_app = typer.Typer(help="Dark-sector models: widths, branching ratios, lifetimes, cross sections.")
+app.add_typer(models_app, name="models")
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(f"darkscan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """darkscan: dark-sector searches at e+e- colliders."""
+
+
+# ----------------------------------------------------------------------------- models
+def _parse_params(params: list[str] | None, model_cls) -> dict[str, float | str]:
+    """Turn repeated ``--param NAME=VALUE`` options into dataclass keyword arguments."""
+    allowed = {f.name for f in dataclasses.fields(model_cls)}
+    out: dict[str, float | str] = {}
+    for item in params or []:
+        if "=" not in item:
+            raise ConfigError(f"--param {item!r}: expected NAME=VALUE, e.g. --param alpha_dark=0.5")
+        name, value = (s.strip() for s in item.split("=", 1))
+        if name not in allowed:
+            raise ConfigError(
+                f"--param {name!r} is not a parameter of {model_cls.cli_name}; allowed: {', '.join(sorted(allowed))}"
+            )
+        try:
+            out[name] = float(value)
+        except ValueError:
+            out[name] = value
+    return out
+
+
+def _model_from_options(model: str, mass, coupling: float | None, params: list[str] | None):
+    from darkscan.models import build_model, get_model_class
+
+    cls = get_model_class(model)
+    return build_model(cls, mass=mass, coupling=coupling, **_parse_params(params, cls))
+
+
+@models_app.command("list")
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the dark-sector models darkscan knows."""
+    from darkscan.models import MODELS, model_description
+
+    rows = [
+        {
+            "name": name,
+            "class": cls.__name__,
+            "mass": cls.mass_field,
+            "coupling": cls.coupling_field,
+            "description": model_description(cls),
+        }
+        for name, cls in MODELS.items()
+    ]
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table(title="darkscan models")
+    for col in ("name", "class", "mass", "coupling", "description"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("name", "class", "mass", "coupling", "description")))
+    console.print(table)
+
+
+@models_app.command("show")
+def models_show(
+    model: Annotated[str, typer.Argument(help="Model name (see `darkscan models list`).")],
+    mass: Annotated[float, typer.Option("--mass", help="Mediator mass in GeV.")],
+    coupling: Annotated[
+        float | None,
+        typer.Option("--coupling", help="Coupling (epsilon, g', g_agg in GeV^-1, sin theta, ...); model default if omitted."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Further model parameter NAME=VALUE (masses in GeV), repeatable."),
+    ] = None,
+    collider: Annotated[str, typer.Option("--collider", help="Collider setup: belle2, babar, kloe, padme.")] = "belle2",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Widths, branching ratios, lifetime, decay length and cross sections of one model point."""
+    from darkscan.beams import get_collider
+
+    machine = get_collider(collider)
+    instance = _model_from_options(model, mass, coupling, param)
+    quantities = instance.summary(machine)
+    if as_json:
+        payload = {
+            "model": model,
+            "collider": machine.name,
+            "sqrt_s": machine.sqrt_s,
+            "parameters": {k: _jsonable(v) for k, v in dataclasses.asdict(instance).items()},
+            "quantities": [dataclasses.asdict(q) for q in quantities],
+        }
+        console.print_json(json.dumps(payload, default=_jsonable))
+        return
+    table = Table(title=f"{model} at {machine.name} (sqrt(s) = {machine.sqrt_s:.4g} GeV)")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    table.add_column("note")
+    for q in quantities:
+        table.add_row(q.name, f"{q.value:.4g}", q.unit, q.note)
+    console.print(table)
+
+
+@models_app.command("plot")
+def models_plot(
+    model: Annotated[str, typer.Argument(help="Model name (see `darkscan models list`).")],
+    coupling: Annotated[float | None, typer.Option("--coupling", help="Coupling; model default if omitted.")] = None,
+    mass_min: Annotated[float | None, typer.Option("--mass-min", help="Lowest mass in GeV.")] = None,
+    mass_max: Annotated[float | None, typer.Option("--mass-max", help="Highest mass in GeV.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Further model parameter NAME=VALUE.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output PNG file.")] = Path("branching_ratios.png"),
+) -> None:
+    """Plot branching ratios and c*tau versus mass to a PNG file."""
+    from darkscan.models import get_model_class, plot_mass_range
+    from darkscan.report.model_plots import plot_branching_ratios
+
+    cls = get_model_class(model)
+    default_lo, default_hi = plot_mass_range(cls)
+    lo = default_lo if mass_min is None else mass_min
+    hi = default_hi if mass_max is None else mass_max
+    if not (0 < lo < hi):
+        raise ConfigError(f"mass range [{lo:g}, {hi:g}] GeV: need 0 < --mass-min < --mass-max")
+    masses = np.geomspace(lo, hi, 400)
+    instance = _model_from_options(model, masses, coupling, param)
+    written = plot_branching_ratios(instance, output)
+    console.print(f"wrote {written}")
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# ----------------------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; turn bad input into one line on stderr and exit status 2."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="darkscan", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        err_console.print(f"darkscan: error: {exc.format_message()}", markup=False)
+        return 2
+    except DarkscanError as exc:
+        err_console.print(f"darkscan: error: {exc}", markup=False)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("darkscan: aborted", markup=False)
+        return 130
+    return 0
+
+
+def run() -> None:  # console-script entry point
+    sys.exit(main())

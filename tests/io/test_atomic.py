@@ -1,0 +1,22 @@
+import pytest
+
+from darkscan.io.atomic import atomic_output, write_text_atomic
+
+
+def test_atomic_output_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "limits.json"
+    write_text_atomic(target, "old")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_text("half-writ")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["limits.json"]
+
+
+def test_atomic_output_keeps_suffix_and_creates_dirs(tmp_path):
+    target = tmp_path / "sub" / "plot.png"
+    with atomic_output(target) as tmp:
+        assert tmp.suffix == ".png"
+        assert tmp.parent == target.parent
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x"
