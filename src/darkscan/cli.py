@@ -20,7 +20,12 @@ from rich.console import Console
 from rich.table import Table
 
 from darkscan import __version__
-from darkscan.errors import ConfigError, DarkscanError
+from darkscan.errors import ConfigError, DarkscanError, PhysicsDomainError
+
+# typer >= 0.22 ships its own copy of click: catch both families of exceptions.
+_USAGE_ERRORS = (click.exceptions.UsageError, typer.BadParameter.__mro__[1])
+_EXITS = (click.exceptions.Exit, typer.Exit)
+_ABORTS = (click.exceptions.Abort, typer.Abort)
 
 app = typer.Typer(
     name="darkscan",
@@ -127,6 +132,11 @@ def models_show(
 
     machine = get_collider(collider)
     instance = _model_from_options(model, mass, coupling, param)
+    if mass >= machine.sqrt_s:
+        raise PhysicsDomainError(
+            f"--mass {mass:g} GeV is above sqrt(s) = {machine.sqrt_s:.4g} GeV of {machine.name}: "
+            f"a {model} of this mass cannot be produced there"
+        )
     quantities = instance.summary(machine)
     if as_json:
         payload = {
@@ -144,7 +154,8 @@ def models_show(
     table.add_column("unit")
     table.add_column("note")
     for q in quantities:
-        table.add_row(q.name, f"{q.value:.4g}", q.unit, q.note)
+        value = "-" if q.value is None or (isinstance(q.value, float) and np.isnan(q.value)) else f"{q.value:.4g}"
+        table.add_row(q.name, value, q.unit, q.note)
     console.print(table)
 
 
@@ -187,15 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="darkscan", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+    except _USAGE_ERRORS as exc:
         err_console.print(f"darkscan: error: {exc.format_message()}", markup=False)
         return 2
     except DarkscanError as exc:
         err_console.print(f"darkscan: error: {exc}", markup=False)
         return 2
-    except click.exceptions.Exit as exc:
+    except _EXITS as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORTS:
         err_console.print("darkscan: aborted", markup=False)
         return 130
     return 0

@@ -1,0 +1,1 @@
+"""Event generators for individual signal processes, one module per process."""

@@ -1,0 +1,146 @@
+"""Tests of the electron structure function, its sampler and the ISR convolution."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from darkscan.constants import ALPHA_EM, M_E
+from darkscan.errors import PhysicsDomainError
+from darkscan.generate.isr import (
+    convolve_isr,
+    isr_beta,
+    isr_photons,
+    sample_energy_fraction,
+    sample_isr_fractions,
+    structure_function,
+    structure_function_cdf,
+)
+from darkscan.generate.phasespace import boost, invariant_mass
+
+S = 10.58**2
+BETA = 2.0 * ALPHA_EM / math.pi * (math.log(S / M_E**2) - 1.0)  # Kuraev-Fadin exponent
+
+
+def test_beta_value():
+    assert isr_beta(S) == pytest.approx(BETA, rel=1e-14)
+    assert 0.087 < isr_beta(S) < 0.088  # 2 alpha/pi (ln(s/m_e^2) - 1) at 10.58 GeV
+
+
+def _d_regular(x):
+    """D(x) / (1-x)^(beta/2 - 1): the smooth part, for quad's algebraic weight."""
+    b = BETA / 2
+    return b * (1 + 3 * BETA / 8) - BETA / 4 * (1 + x) * (1 - x) ** (1 - b)
+
+
+def test_normalisation_by_independent_quadrature():
+    # int_0^1 D dx = 1 exactly at the order kept; quad integrates the x -> 1 singularity
+    # with the algebraic weight (1-x)^(beta/2 - 1)
+    val, _ = integrate.quad(_d_regular, 0, 1, weight="alg", wvar=(0.0, BETA / 2 - 1))
+    assert val == pytest.approx(1.0, abs=1e-7)  # a wrong O(beta) term would give ~1e-2
+    for x in (0.1, 0.5, 0.9, 0.999):
+        part, _ = integrate.quad(lambda v: structure_function(v, S), 0, x, epsabs=1e-13, limit=200)
+        assert structure_function_cdf(x, S) == pytest.approx(part, rel=1e-7)
+
+
+def test_structure_function_positive_and_matches_formula():
+    x = np.linspace(0, 0.999999, 1001)
+    d = structure_function(x, S)
+    assert np.all(d > 0)
+    b = BETA / 2
+    expected = b * (1 - x) ** (b - 1) * (1 + 3 * BETA / 8) - BETA / 4 * (1 + x)
+    np.testing.assert_allclose(d, expected, rtol=1e-14)
+
+
+def test_sampler_matches_analytic_distribution():
+    rng = np.random.default_rng(11)
+    n = 400_000
+    x = sample_energy_fraction(rng, n, S)
+    assert np.all((x >= 0) & (x <= 1))
+    y = 1.0 - x
+    # logarithmic bins in the radiated fraction y = 1 - x, plus the y < 1e-12 bin
+    edges_y = np.concatenate([[0.0], np.logspace(-12, 0, 25)])
+    observed, _ = np.histogram(y, edges_y)
+    cdf_y = 1.0 - structure_function_cdf(1.0 - edges_y, S)  # P(1 - x < y)
+    expected = n * np.diff(cdf_y)
+    chi2 = float(np.sum((observed - expected) ** 2 / expected))
+    assert stats.chi2.sf(chi2, observed.size - 1) > 1e-3
+    # mean radiated fraction: <1-x> = (1 + 3b/8) b'/(1 + b') - (beta/4)(2/3), b' = beta/2
+    b = BETA / 2
+    mean_y = (1 + 3 * BETA / 8) * b / (1 + b) - BETA / 4 * 2 / 3
+    assert y.mean() == pytest.approx(mean_y, abs=5 * y.std() / math.sqrt(n))
+
+
+def test_same_seed_same_fractions():
+    a = sample_isr_fractions(np.random.default_rng(5), 1000, S)
+    b = sample_isr_fractions(np.random.default_rng(5), 1000, S)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_convolution_constant_and_threshold():
+    assert convolve_isr(lambda sp: np.ones_like(sp), S) == pytest.approx(1.0, abs=1e-10)
+    # with s' > z s: int_z^1 dx1 D(x1) [1 - F(z / x1)], independent 1-d quadrature
+    z = 0.3
+
+    def inner(x1):
+        return structure_function(x1, S) * (1.0 - structure_function_cdf(z / x1, S))
+
+    ref = integrate.quad(inner, z, 0.999, limit=200, epsabs=1e-13)[0]
+    ref += integrate.quad(
+        lambda x1: _d_regular(x1) * (1.0 - structure_function_cdf(z / x1, S)),
+        0.999,
+        1.0,
+        weight="alg",
+        wvar=(0.0, BETA / 2 - 1),
+    )[0]
+    got = convolve_isr(lambda sp: np.ones_like(sp), S, z * S)
+    assert got == pytest.approx(ref, rel=1e-7)
+
+
+def test_convolution_against_monte_carlo():
+    rng = np.random.default_rng(12)
+    x1, x2 = sample_isr_fractions(rng, 2_000_000, S)
+    sp = x1 * x2 * S
+    m2 = 1.0
+    s_min = 1.2
+    # smooth 1/s' and a 1/(s' - m^2) rise towards threshold (soft recoil photon)
+    for func, pole in ((lambda v: S / v, None), (lambda v: 1.0 / (v - m2), m2)):
+        values = np.where(sp >= s_min, func(np.maximum(sp, s_min)), 0.0)
+        mc, err = values.mean(), values.std() / math.sqrt(values.size)
+        quad = convolve_isr(func, S, s_min, s_hat_pole=pole)
+        assert abs(quad - mc) < 4 * err
+        assert err / mc < 0.01
+    # pole mode converges: 48 vs 96 nodes agree to 1e-5
+    f = lambda v: 1.0 / (v - m2)  # noqa: E731
+    a = convolve_isr(f, S, s_min, s_hat_pole=m2)
+    b = convolve_isr(f, S, s_min, s_hat_pole=m2, n_nodes=48)
+    assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_isr_photons_conserve_momentum():
+    rng = np.random.default_rng(13)
+    x1, x2 = sample_isr_fractions(rng, 1000, S)
+    photons, beta_z = isr_photons(x1, x2, math.sqrt(S))
+    root = np.sqrt(x1 * x2 * S)
+    system = boost(
+        np.column_stack([root, np.zeros((1000, 3))]),
+        np.column_stack([np.zeros(1000), np.zeros(1000), beta_z]),
+    )
+    total = system + photons.sum(axis=1)
+    np.testing.assert_allclose(total, np.tile([math.sqrt(S), 0, 0, 0], (1000, 1)), atol=1e-10)
+    np.testing.assert_allclose(invariant_mass(photons[:, 0]), 0.0, atol=1e-6)
+
+
+def test_bad_input():
+    with pytest.raises(PhysicsDomainError, match="x = "):
+        structure_function(1.0, S)
+    with pytest.raises(PhysicsDomainError, match="s = "):
+        isr_beta(-1.0)
+    with pytest.raises(PhysicsDomainError, match="s_min"):
+        convolve_isr(lambda v: v, S, 2 * S)
+    with pytest.raises(PhysicsDomainError, match="s_hat_pole"):
+        convolve_isr(lambda v: v, S, 1.0, s_hat_pole=2.0)
