@@ -52,7 +52,9 @@ def in_range(
         hb = "]" if high_inclusive else ")"
         u = f" {unit}" if unit else ""
         bad = arr[~ok] if arr.ndim else arr
-        raise error(f"{name} = {_describe(bad)}{u} is outside the allowed range {lb}{low:g}, {high:g}{hb}{u}")
+        raise error(
+            f"{name} = {_describe(bad)}{u} is outside the allowed range {lb}{low:g}, {high:g}{hb}{u}"
+        )
     return out
 
 

@@ -35,7 +35,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-models_app = typer.Typer(help="Dark-sector models: widths, branching ratios, lifetimes, cross sections.")
+models_app = typer.Typer(
+    help="Dark-sector models: widths, branching ratios, lifetimes, cross sections."
+)
 app.add_typer(models_app, name="models")
 
 console = Console()
@@ -51,7 +53,10 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     """darkscan: dark-sector searches at e+e- colliders."""
@@ -118,13 +123,20 @@ def models_show(
     mass: Annotated[float, typer.Option("--mass", help="Mediator mass in GeV.")],
     coupling: Annotated[
         float | None,
-        typer.Option("--coupling", help="Coupling (epsilon, g', g_agg in GeV^-1, sin theta, ...); model default if omitted."),
+        typer.Option(
+            "--coupling",
+            help="Coupling (epsilon, g', g_agg in GeV^-1, sin theta, ...); model default if omitted.",
+        ),
     ] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="Further model parameter NAME=VALUE (masses in GeV), repeatable."),
+        typer.Option(
+            "--param", help="Further model parameter NAME=VALUE (masses in GeV), repeatable."
+        ),
     ] = None,
-    collider: Annotated[str, typer.Option("--collider", help="Collider setup: belle2, babar, kloe, padme.")] = "belle2",
+    collider: Annotated[
+        str, typer.Option("--collider", help="Collider setup: belle2, babar, kloe, padme.")
+    ] = "belle2",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Widths, branching ratios, lifetime, decay length and cross sections of one model point."""
@@ -154,7 +166,11 @@ def models_show(
     table.add_column("unit")
     table.add_column("note")
     for q in quantities:
-        value = "-" if q.value is None or (isinstance(q.value, float) and np.isnan(q.value)) else f"{q.value:.4g}"
+        value = (
+            "-"
+            if q.value is None or (isinstance(q.value, float) and np.isnan(q.value))
+            else f"{q.value:.4g}"
+        )
         table.add_row(q.name, value, q.unit, q.note)
     console.print(table)
 
@@ -162,11 +178,21 @@ def models_show(
 @models_app.command("plot")
 def models_plot(
     model: Annotated[str, typer.Argument(help="Model name (see `darkscan models list`).")],
-    coupling: Annotated[float | None, typer.Option("--coupling", help="Coupling; model default if omitted.")] = None,
-    mass_min: Annotated[float | None, typer.Option("--mass-min", help="Lowest mass in GeV.")] = None,
-    mass_max: Annotated[float | None, typer.Option("--mass-max", help="Highest mass in GeV.")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", help="Further model parameter NAME=VALUE.")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output PNG file.")] = Path("branching_ratios.png"),
+    coupling: Annotated[
+        float | None, typer.Option("--coupling", help="Coupling; model default if omitted.")
+    ] = None,
+    mass_min: Annotated[
+        float | None, typer.Option("--mass-min", help="Lowest mass in GeV.")
+    ] = None,
+    mass_max: Annotated[
+        float | None, typer.Option("--mass-max", help="Highest mass in GeV.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Further model parameter NAME=VALUE.")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output PNG file.")] = Path(
+        "branching_ratios.png"
+    ),
 ) -> None:
     """Plot branching ratios and c*tau versus mass to a PNG file."""
     from darkscan.models import get_model_class, plot_mass_range
@@ -182,6 +208,74 @@ def models_plot(
     instance = _model_from_options(model, masses, coupling, param)
     written = plot_branching_ratios(instance, output)
     console.print(f"wrote {written}")
+
+
+# ----------------------------------------------------------------------------- limits
+@app.command("limits")
+def limits(
+    table: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with one row per mass bin: mass (GeV), n_obs, background (events), efficiency, luminosity (fb^-1), optional rel_unc_* columns."
+        ),
+    ],
+    method: Annotated[
+        str, typer.Option("--method", help="bayes, cls, cls-asymptotic or fc.")
+    ] = "bayes",
+    cl: Annotated[
+        float, typer.Option("--cl", help="Credibility / confidence level, e.g. 0.90 or 0.95.")
+    ] = 0.90,
+    sigma_max: Annotated[
+        float,
+        typer.Option("--sigma-max", help="Upper edge of the flat prior on sigma, fb (bayes)."),
+    ] = 1e5,
+    separate_sources: Annotated[
+        bool,
+        typer.Option(
+            "--separate-sources", help="Keep each uncertainty source as its own nuisance (bayes)."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the limits to this .json or .csv file."),
+    ] = None,
+) -> None:
+    """Upper limits on the signal cross section (fb) for a table of counting experiments."""
+    from darkscan.io import read_limits_table, write_limits_table
+    from darkscan.stats import METHODS, limits_from_table
+
+    if output is not None and output.suffix.lower() not in (".json", ".csv"):
+        raise ConfigError(f"--output {output}: the file name must end in .json or .csv")
+    columns = read_limits_table(table)
+    result = limits_from_table(
+        columns, method=method, cl=cl, sigma_max=sigma_max, combine_sources=not separate_sources
+    )
+    title = f"{cl:.0%} CL upper limits, {method}: {METHODS[method]}"
+    out_table = Table(title=title)
+    names = list(result)
+    headers = {
+        "mass": "mass (GeV)",
+        "lower_limit": "LL (fb)",
+        "upper_limit": "UL (fb)",
+        "expected_minus2": "exp -2sd (fb)",
+        "expected_minus1": "exp -1s",
+        "expected_median": "exp median",
+        "expected_plus1": "exp +1s",
+        "expected_plus2": "exp +2sd (fb)",
+        "signal_events_limit": "UL (events)",
+    }
+    for name in names:
+        out_table.add_column(headers.get(name, name), justify="right")
+    for row in zip(*(result[n] for n in names), strict=True):
+        out_table.add_row(*(f"{v:.4g}" for v in row))
+    console.print(out_table)
+    if output is not None:
+        written = write_limits_table(
+            output,
+            result,
+            metadata={"input": str(table), "method": method, "cl": cl, "units": "fb"},
+        )
+        console.print(f"wrote {written}")
 
 
 def _jsonable(value):

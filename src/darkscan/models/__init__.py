@@ -49,6 +49,7 @@ __all__ = [
     "DELTA_A_MU_2025",
     "MODELS",
     "SM_CROSS_SECTIONS",
+    "X17",
     "AxionLikeParticle",
     "DarkHiggs",
     "DarkPhoton",
@@ -56,7 +57,6 @@ __all__ = [
     "InelasticDarkMatter",
     "LmuLtauZprime",
     "SMCrossSection",
-    "X17",
     "born_mumu_cross_section",
     "build_model",
     "coupling_for_delta_a_mu",
@@ -77,7 +77,15 @@ __all__ = [
 #: Every model by its command-line name.
 MODELS: dict[str, type] = {
     cls.cli_name: cls
-    for cls in (DarkPhoton, LmuLtauZprime, DarkHiggs, AxionLikeParticle, DarkScalar, InelasticDarkMatter, X17)
+    for cls in (
+        DarkPhoton,
+        LmuLtauZprime,
+        DarkHiggs,
+        AxionLikeParticle,
+        DarkScalar,
+        InelasticDarkMatter,
+        X17,
+    )
 }
 
 # Benchmark values used when the command line does not give a parameter. Callables take
@@ -90,7 +98,12 @@ _DEFAULTS: dict[str, dict[str, float | Callable]] = {
     "alp": {"g_agg": 1e-3},
     "dark-scalar": {"sin_theta": 1e-4},
     # iDM benchmark of Duerr et al., JHEP 02 (2020) 039 (arXiv:1911.03176): m_A' = 3 m_chi1, alpha_D = 0.1
-    "inelastic-dm": {"epsilon": 1e-3, "delta": 0.1, "m_aprime": lambda m: 3.0 * m, "alpha_dark": 0.1},
+    "inelastic-dm": {
+        "epsilon": 1e-3,
+        "delta": 0.1,
+        "m_aprime": lambda m: 3.0 * m,
+        "alpha_dark": 0.1,
+    },
     "x17": {"g_ve": 3e-4},
 }
 

@@ -69,7 +69,9 @@ class DecayingModel:
     def invisible_branching_ratio(self) -> np.ndarray:
         """Sum of the branching ratios of :attr:`invisible_channels`."""
         brs = self.branching_ratios()
-        return sum((brs[c] for c in self.invisible_channels if c in brs), np.zeros(np.shape(self.mass)))
+        return sum(
+            (brs[c] for c in self.invisible_channels if c in brs), np.zeros(np.shape(self.mass))
+        )
 
     def ctau(self) -> np.ndarray:
         """Proper decay length c*tau = hbar c / Gamma in cm (inf for a stable state)."""

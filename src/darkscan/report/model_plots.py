@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from darkscan.io.atomic import atomic_output  # noqa: E402
+from darkscan.io.atomic import atomic_output
 
 __all__ = ["plot_branching_ratios"]
 

@@ -10,7 +10,12 @@ global significance, and the Punzi figure of merit with per-bin cut optimisation
 2.3026
 """
 
-from darkscan.stats.bayesian import BayesianLimit, SignalStrength, bayesian_upper_limit, signal_strength
+from darkscan.stats.bayesian import (
+    BayesianLimit,
+    SignalStrength,
+    bayesian_upper_limit,
+    signal_strength,
+)
 from darkscan.stats.frequentist import (
     ExpectedLimits,
     cls_pvalues,
@@ -27,6 +32,7 @@ from darkscan.stats.significance import (
     local_significance,
     local_significance_scan,
 )
+from darkscan.stats.table_limits import METHODS, limits_from_table
 from darkscan.stats.templates import TemplateModel, UpperLimit
 
 #: Alias of :func:`punzi_fom` under the name the analysis literature uses.
@@ -35,6 +41,7 @@ punzi = punzi_fom
 significance = local_significance
 
 __all__ = [
+    "METHODS",
     "BayesianLimit",
     "CutOptimum",
     "ExpectedLimits",
@@ -50,6 +57,7 @@ __all__ = [
     "feldman_cousins",
     "global_p_value_toys",
     "global_significance",
+    "limits_from_table",
     "local_significance",
     "local_significance_scan",
     "optimise_cuts",
