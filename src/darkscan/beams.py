@@ -374,14 +374,14 @@ class Collider:
         return np.sqrt(self._s_of(e_minus, e_plus))
 
     # ------------------------------------------------------------------ bookkeeping
-    def events(self, cross_section_fb, luminosity_fb):
+    def events(self, cross_section, luminosity):
         """Expected number of events N = sigma * L.
 
         Parameters
         ----------
-        cross_section_fb : float or array_like
+        cross_section : float or array_like
             Cross section in fb (>= 0).
-        luminosity_fb : float or array_like
+        luminosity : float or array_like
             Integrated luminosity in fb^-1 (>= 0).
 
         Returns
@@ -394,18 +394,18 @@ class Collider:
         >>> belle2().events(1.0e3, 50.0)
         50000.0
         """
-        sigma = non_negative("cross_section", cross_section_fb, unit="fb")
-        lumi = non_negative("luminosity", luminosity_fb, unit="fb^-1")
+        sigma = non_negative("cross_section", cross_section, unit="fb")
+        lumi = non_negative("luminosity", luminosity, unit="fb^-1")
         return sigma * lumi
 
-    def luminosity(self, n_events, cross_section_fb):
+    def luminosity(self, n_events, cross_section):
         """Integrated luminosity L = N / sigma in fb^-1 equivalent to ``n_events`` events.
 
         Parameters
         ----------
         n_events : float or array_like
             Number of events (>= 0).
-        cross_section_fb : float or array_like
+        cross_section : float or array_like
             Cross section in fb (> 0).
 
         Returns
@@ -419,7 +419,7 @@ class Collider:
         1.0
         """
         n = non_negative("n_events", n_events)
-        sigma = positive("cross_section", cross_section_fb, unit="fb")
+        sigma = positive("cross_section", cross_section, unit="fb")
         return n / sigma
 
 

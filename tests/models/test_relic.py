@@ -17,7 +17,6 @@ from darkscan.models.relic import (
     annihilation_cross_section,
     effective_degrees_of_freedom,
     epsilon_for_thermal_target,
-    r_ratio_fallback,
     relic_abundance,
     relic_abundance_constant_cross_section,
     thermal_target_y,
@@ -227,25 +226,6 @@ def test_epsilon_for_thermal_target_consistent():
     np.testing.assert_allclose(eps**2 * 0.5 / 3.0**4, y, rtol=1e-6)
 
 
-def test_r_ratio_fallback_continuum():
-    # R = N_c sum Q^2 (1 + alpha_s/pi) = 2 (1 + alpha_s/pi) for u, d, s (PDG QCD review);
-    # alpha_s(2.5 GeV) ~ 0.25-0.28 gives 2.16-2.18; our one-loop alpha_s: allow 3 %
-    assert float(r_ratio_fallback(2.5)) == pytest.approx(2.17, rel=0.03)
-    assert float(r_ratio_fallback(0.25)) == 0.0
-    # rho peak: R = 9 Gamma_ee B_pipi / (alpha^2 Gamma) at s = M^2 (Breit-Wigner peak value),
-    # plus the omega Breit-Wigner evaluated at the rho mass (PDG masses, widths, Gamma_ee)
-    s_rho = 0.77526**2
-    peak = 9 * 7.04e-6 / (ALPHA_EM**2 * 0.1491)
-    omega = (
-        9
-        * s_rho
-        * 0.64e-6
-        * 8.68e-3
-        / (ALPHA_EM**2 * ((s_rho - 0.78266**2) ** 2 + 0.78266**2 * 8.68e-3**2))
-    )
-    assert float(r_ratio_fallback(0.77526)) == pytest.approx(peak + omega, rel=0.02)
-
-
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("args", "kwargs"),
@@ -271,18 +251,3 @@ def test_bad_kind_and_cross_section_input():
         annihilation_cross_section(0.3, 0.1, "dirac", float("inf"), 0.3)
     with pytest.raises(PhysicsDomainError):
         relic_abundance_constant_cross_section(100.0, -1e-26)
-
-
-def test_fallback_r_ratio_when_hadronic_r_is_missing(monkeypatch):
-    masses = np.array([0.05, 0.3, 0.5])
-    y_default = thermal_target_y(masses, "complex-scalar")
-    monkeypatch.setattr(relic, "_r_ratio_external", None)
-    relic._r_cumulative_table.cache_clear()
-    try:
-        y_fallback = thermal_target_y(masses, "complex-scalar")
-    finally:
-        relic._r_cumulative_table.cache_clear()
-    # below the pi pi threshold R plays no role
-    assert y_fallback[0] == pytest.approx(y_default[0], rel=1e-6)
-    # in the rho region the two independent R parametrisations give targets within 15 %
-    np.testing.assert_allclose(y_fallback[1:], y_default[1:], rtol=0.15)

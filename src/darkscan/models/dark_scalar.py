@@ -59,12 +59,12 @@ from darkscan.constants import (
     M_PI,
     M_PI0,
     M_TAU,
-    M_Z,
     V_EV,
     pdg_mass,
 )
 from darkscan.errors import PhysicsDomainError
 from darkscan.models._base import DecayingModel, Quantity
+from darkscan.models.hadronic_r import alpha_s
 
 __all__ = ["DarkScalar", "alpha_s"]
 
@@ -97,46 +97,6 @@ F0_BK_MFIT2 = 37.46
 _B_PLUS = Particle.from_pdgid(521)
 #: B+ lifetime in ns, from the ``particle`` package (PDG).
 TAU_B_PLUS = float(_B_PLUS.lifetime)
-
-
-def alpha_s(mu) -> np.ndarray:
-    """Strong coupling alpha_s(mu) at one loop with flavour thresholds at m_b and m_c.
-
-    Parameters
-    ----------
-    mu : float or array
-        Renormalisation scale in GeV (> 0.5 GeV; below that the coupling is clipped at 1).
-
-    Returns
-    -------
-    numpy.ndarray
-        alpha_s, started from alpha_s(M_Z) = 0.1179 with n_f = 5, 4, 3 between thresholds.
-
-    References
-    ----------
-    PDG Review "Quantum chromodynamics", one-loop beta function, b0 = (33 - 2 n_f)/(12 pi).
-
-    Examples
-    --------
-    >>> round(float(alpha_s(91.1876)), 4)
-    0.1179
-    """
-    mu = np.asarray(mu, dtype=float)
-
-    def run(a0, mu0, mu1, nf):
-        b0 = (33.0 - 2.0 * nf) / (12.0 * math.pi)
-        return a0 / (1.0 + a0 * b0 * np.log(mu1**2 / mu0**2))
-
-    a_mb = float(run(ALPHA_S_MZ, M_Z, M_BOTTOM, 5))
-    a_mc = float(run(a_mb, M_BOTTOM, M_CHARM, 4))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(
-            mu >= M_BOTTOM,
-            run(ALPHA_S_MZ, M_Z, mu, 5),
-            np.where(mu >= M_CHARM, run(a_mb, M_BOTTOM, mu, 4), run(a_mc, M_CHARM, mu, 3)),
-        )
-    out = np.where((out > 0) & (out < 1.0), out, 1.0)
-    return out
 
 
 def _running_mass(m_ref: float, mu_ref: float, mu) -> np.ndarray:

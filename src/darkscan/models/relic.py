@@ -31,11 +31,8 @@ x = m/T plus Richardson extrapolation, vectorised over all mass points. A test c
 against scipy's Radau solver (agreement ~1e-4).
 
 Hadronic final states are weighted by R(sqrt s) = sigma(e+e- -> hadrons)/sigma(e+e- -> mu mu).
-``darkscan.models.hadronic_r.r_ratio`` is used when that module exists; otherwise a simple
-built-in parametrisation (rho, omega, phi plus a perturbative continuum; see
-:func:`r_ratio_fallback`) is used. :data:`R_RATIO_SOURCE` says which. The two give targets
-y within ~10 % for m_chi < 0.5 GeV and within ~30 % for 0.5-0.8 GeV (sqrt s = 1.1-1.6 GeV,
-where neither models the multi-hadron channels in detail); identical below 2 m_pi.
+:func:`darkscan.models.hadronic_r.r_ratio` (the same R the dark-photon widths use), frozen
+above its 40 GeV range.
 
 Neglected: Z-A' mass mixing (fine for m_A' << m_Z; masses are limited to m_chi <= 10 GeV),
 Bose/Fermi statistics in the thermal average, kinetic decoupling, the epsilon^2 part of the
@@ -51,7 +48,6 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,17 +58,15 @@ from scipy.special import kve
 
 from darkscan._validate import in_range, positive
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_MU, M_PI, M_TAU, pdg_mass
-from darkscan.errors import ConfigError, DarkscanError
-from darkscan.models.dark_scalar import alpha_s
+from darkscan.errors import ConfigError
+from darkscan.models.hadronic_r import r_ratio
 
 __all__ = [
     "KINDS",
     "OMEGA_DM_H2",
-    "R_RATIO_SOURCE",
     "annihilation_cross_section",
     "effective_degrees_of_freedom",
     "epsilon_for_thermal_target",
-    "r_ratio_fallback",
     "relic_abundance",
     "relic_abundance_constant_cross_section",
     "thermal_target_y",
@@ -98,22 +92,7 @@ _G_CHI = {"complex-scalar": 2.0, "majorana": 2.0, "pseudo-dirac": 4.0, "dirac": 
 MIN_MASS = 0.01
 MAX_MASS = 10.0
 
-try:  # written by another engineer; use it when it exists
-    from darkscan.models.hadronic_r import r_ratio as _r_ratio_external  # type: ignore[import-not-found]
-
-    #: Which R(sqrt s) parametrisation the hadronic channels use.
-    R_RATIO_SOURCE = "darkscan.models.hadronic_r.r_ratio"
-except ImportError:  # pragma: no cover - depends on the checkout
-    _r_ratio_external = None
-    R_RATIO_SOURCE = "darkscan.models.relic.r_ratio_fallback"
-
 _R_MAX_ENERGY = 40.0  # R is frozen above this energy (hadronic_r.SQRT_S_MAX; Z neglected)
-_M_D = pdg_mass(421)
-_M_B = pdg_mass(521)
-# (mass, total width, e+e- width) in GeV, PDG 2022 summary tables.
-_RHO = (0.77526, 0.1491, 7.04e-6)
-_OMEGA = (0.78266, 8.68e-3, 0.64e-6)
-_PHI = (1.019461, 4.249e-3, 1.266e-6)
 
 
 def pdg_width(pdgid: int) -> float:
@@ -182,74 +161,11 @@ def effective_degrees_of_freedom(temperature) -> tuple[np.ndarray, np.ndarray, n
 
 
 # ----------------------------------------------------------------------------- R ratio
-def r_ratio_fallback(sqrt_s) -> np.ndarray:
-    """A simple R(sqrt s) = sigma(e+e- -> hadrons) / sigma(e+e- -> mu+mu-) (massless mu).
-
-    rho(770) in the vector-meson-dominance form beta_pi^3/4 |F|^2, F = M^2/(M^2 - s -
-    i M Gamma(s)) with the p-wave width Gamma(s) = Gamma (M/sqrt s)(p/p_M)^3, normalised to
-    the PDG Gamma_ee at the peak; omega(782) and phi(1020) as relativistic Breit-Wigners
-    R_V = 9 s Gamma_ee Gamma_V / (alpha^2 [(s - M^2)^2 + M^2 Gamma_V^2]) (PDG values),
-    plus the perturbative continuum N_c sum Q_q^2 (1 + alpha_s/pi) for u, d, s switched on
-    smoothly around 1.1 GeV (where the resonances are switched off), c above 2 m_D and b
-    above 2 m_B (PDG reviews "Quantum chromodynamics" and "Plots of cross sections and
-    related quantities", R in e+e-). Interference, rho', omega', J/psi and Upsilon are
-    omitted. Accuracy: ~10-20 % in the rho region (its tail at 0.5 GeV is 0.61 against
-    ~0.5 in data), up to a factor ~2 between 1.1 and 1.6 GeV where the multi-hadron
-    channels are not modelled; ~5 % in the continuum. Zero below 2 m_pi.
-
-    Parameters
-    ----------
-    sqrt_s : float or array
-        Centre-of-mass energy in GeV.
-
-    Returns
-    -------
-    numpy.ndarray
-        R (dimensionless).
-
-    Examples
-    --------
-    >>> round(float(r_ratio_fallback(3.0)), 2)  # 2 (1 + alpha_s/pi)
-    2.15
-    """
-    e = np.asarray(sqrt_s, dtype=float)
-    s = e**2
-    p_pi = np.sqrt(np.clip(s / 4.0 - M_PI**2, 0.0, None))
-    m_rho, g_rho, gee_rho = _RHO
-    p_rho = math.sqrt(m_rho**2 / 4.0 - M_PI**2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gamma_rho = g_rho * (m_rho / np.maximum(e, 1e-9)) * (p_pi / p_rho) ** 3
-    # rho: vector-meson-dominance shape R = C beta_pi^3/4 |M^2/(M^2 - s - i M Gamma(s))|^2,
-    # normalised (C) so that the peak equals the Breit-Wigner value 9 Gamma_ee/(alpha^2 Gamma)
-    beta_pi = 2.0 * p_pi / np.maximum(e, 1e-9)
-    beta_rho = 2.0 * p_rho / m_rho
-    norm = 9.0 * gee_rho / (ALPHA_EM**2 * g_rho) / (beta_rho**3 / 4.0 * m_rho**2 / g_rho**2)
-    r = norm * beta_pi**3 / 4.0 * m_rho**4 / ((s - m_rho**2) ** 2 + m_rho**2 * gamma_rho**2)
-    for m_v, g_v, gee_v in (_OMEGA, _PHI):
-        r = r + 9.0 * s * gee_v * g_v / (ALPHA_EM**2 * ((s - m_v**2) ** 2 + m_v**2 * g_v**2))
-    a_s = alpha_s(np.maximum(e, 1.0))
-    qcd = 1.0 + a_s / math.pi
-    turn_on = 1.0 / (1.0 + np.exp(-(e - 1.1) / 0.05))
-    # resonances fade out where the continuum takes over (duality)
-    r = r * (1.0 - turn_on) + 2.0 * qcd * turn_on
-    for m_meson, q2 in ((_M_D, 4.0 / 9.0), (_M_B, 1.0 / 9.0)):
-        beta = np.sqrt(np.clip(1.0 - 4.0 * m_meson**2 / s, 0.0, None))
-        r = r + 3.0 * q2 * qcd * beta * (3.0 - beta**2) / 2.0
-    return np.where(e > 2.0 * M_PI, r, 0.0)
-
-
 def _r_ratio(sqrt_s) -> np.ndarray:
-    """R from hadronic_r when available (frozen above its range), else the fallback."""
+    """R(sqrt s) from :mod:`darkscan.models.hadronic_r`, frozen above its range, 0 below 2 m_pi."""
     e = np.asarray(sqrt_s, dtype=float)
-    if _r_ratio_external is not None:
-        try:
-            out = np.asarray(_r_ratio_external(np.minimum(e, _R_MAX_ENERGY)), dtype=float)
-            return np.where(e > 2.0 * M_PI, out, 0.0)
-        except DarkscanError as exc:  # outside its validity: say so, use ours
-            warnings.warn(
-                f"hadronic_r.r_ratio failed ({exc}); using r_ratio_fallback", stacklevel=3
-            )
-    return r_ratio_fallback(e)
+    out = np.asarray(r_ratio(np.clip(e, 2.0 * M_PI, _R_MAX_ENERGY)), dtype=float)
+    return np.where(e > 2.0 * M_PI, out, 0.0)
 
 
 @lru_cache(maxsize=1)
