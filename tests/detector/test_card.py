@@ -1,0 +1,104 @@
+"""Tests of detector-card loading: the shipped card, TOML round trip, one-line errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from darkscan.detector.card import card_hash, card_to_toml, load_card
+from darkscan.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def text():
+    return card_to_toml(load_card("belle2"))
+
+
+def _write(tmp_path, text, name="mycard.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shipped_card_values():
+    card = load_card("belle2")
+    # Belle II CDC polar acceptance 17-150 deg (TDR arXiv:1011.0352; Physics Book 1808.10567)
+    assert (card.tracking.theta_min, card.tracking.theta_max) == (17.0, 150.0)
+    # ECL barrel 32.2-128.7 deg, endcaps 12.4-31.4 and 130.7-155.1 deg (same sources)
+    cal = card.calorimeter
+    assert (cal.barrel_theta_min, cal.barrel_theta_max) == (32.2, 128.7)
+    assert (cal.forward_theta_min, cal.backward_theta_max) == (12.4, 155.1)
+    # pion -> muon fake rate 4.1% at 90% muon efficiency (arXiv:2503.11351)
+    assert card.pid.muon.misid["pion"] == pytest.approx(0.041, abs=0)
+    assert card.pid.muon.efficiency == pytest.approx(0.90, abs=0)
+    assert card.name == "belle2"
+
+
+def test_every_number_in_shipped_card_has_a_source_comment():
+    from importlib import resources
+
+    raw = (resources.files("darkscan") / "data" / "cards" / "belle2.toml").read_text()
+    for line in raw.splitlines():
+        if re.match(r"^\s*\w+\s*=\s*[-0-9{]", line):
+            assert "#" in line, f"number without a source comment: {line!r}"
+
+
+def test_round_trip_through_toml(tmp_path, text):
+    card = load_card("belle2")
+    again = load_card(_write(tmp_path, text))
+    assert again == card
+    assert card_hash(again) == card_hash(card)
+
+
+def test_hash_changes_with_a_value(tmp_path, text):
+    changed = text.replace("pt_min = 0.05", "pt_min = 0.06", 1)
+    assert card_hash(load_card(_write(tmp_path, changed))) != card_hash(load_card("belle2"))
+
+
+def _error(path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_card(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(path) in message
+    return message
+
+
+def test_unknown_key_names_key_and_file(tmp_path, text):
+    bad = text.replace("[tracking]\n", "[tracking]\nthetamin = 3.0\n", 1)
+    message = _error(_write(tmp_path, bad))
+    assert "tracking.thetamin" in message and "unknown key" in message
+
+
+def test_missing_key_names_key_and_file(tmp_path, text):
+    lines = [ln for ln in text.splitlines() if not ln.startswith("merge_angle =")]
+    message = _error(_write(tmp_path, "\n".join(lines)))
+    assert "calorimeter.merge_angle" in message and "missing key" in message
+
+
+def test_out_of_range_value_names_key_and_file(tmp_path, text):
+    bad = text.replace("efficiency_plateau = 0.98", "efficiency_plateau = 1.5", 1)
+    message = _error(_write(tmp_path, bad))
+    assert "tracking.efficiency_plateau" in message and "1.5" in message
+
+
+def test_nested_table_error_path(tmp_path, text):
+    bad = text.replace("misid = { pion = 0.041", "misid = { pion = -0.1", 1)
+    message = _error(_write(tmp_path, bad))
+    assert "pid.muon.misid.pion" in message
+
+
+def test_inconsistent_range(tmp_path, text):
+    bad = text.replace("theta_min = 17.0", "theta_min = 151.0", 1)
+    message = _error(_write(tmp_path, bad))
+    assert "tracking" in message and "theta_min" in message
+
+
+def test_bad_toml_and_missing_file(tmp_path):
+    message = _error(_write(tmp_path, "[tracking\n"))
+    assert "invalid TOML" in message
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_card(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="unknown detector card 'belle3'"):
+        load_card("belle3")
