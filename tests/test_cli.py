@@ -171,3 +171,63 @@ def test_module_entry_point_one_line_error():
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_generate_writes_parquet_sample(capsys, tmp_path):
+    from darkscan.io import read_sample
+
+    target = tmp_path / "alp.parquet"
+    code, out, err = run_cli(
+        capsys,
+        "generate",
+        "gamma-alp",
+        "--mass",
+        "1.0",
+        "-n",
+        "300",
+        "--seed",
+        "5",
+        "-o",
+        str(target),
+    )
+    assert code == 0, err
+    sample = read_sample(target)
+    assert sample.n_events == 300
+    assert "wrote" in out
+
+
+def test_generate_list_and_bad_output(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "generate", "--list")
+    assert code == 0 and "mumu-zprime" in out
+    code, _, err = run_cli(
+        capsys, "generate", "gamma-alp", "--mass", "1", "-o", str(tmp_path / "x.csv")
+    )
+    assert code == 2 and ".parquet" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_detector_show_and_simulate_with_an_edited_card(capsys, tmp_path):
+    from darkscan.detector import load_card, read_reco_sample
+
+    code, out, _ = run_cli(capsys, "detector", "show")
+    assert code == 0 and "[tracking]" in out and "arXiv:1011.0352" in out
+    card = tmp_path / "mycard.toml"
+    card.write_text(out.replace("theta_min = 17.0 ", "theta_min = 25.0 ", 1))
+    assert load_card(card).tracking.theta_min == 25.0
+
+    truth = tmp_path / "alp.parquet"
+    assert (
+        run_cli(capsys, "generate", "gamma-alp", "--mass", "0.5", "-n", "200", "-o", str(truth))[0]
+        == 0
+    )
+    reco = tmp_path / "alp_reco.parquet"
+    code, out, err = run_cli(capsys, "simulate", str(truth), "-o", str(reco), "--card", str(card))
+    assert code == 0, err
+    assert len(read_reco_sample(reco).events) == 200
+
+    card.write_text(card.read_text() + "\nfoo = 1\n")
+    code, _, err = run_cli(
+        capsys, "simulate", str(truth), "-o", str(tmp_path / "x.parquet"), "--card", str(card)
+    )
+    assert code == 2 and "unknown key" in err and str(card) in err
+    assert not (tmp_path / "x.parquet").exists()

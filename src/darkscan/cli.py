@@ -39,8 +39,10 @@ models_app = typer.Typer(
     help="Dark-sector models: widths, branching ratios, lifetimes, cross sections."
 )
 app.add_typer(models_app, name="models")
+detector_app = typer.Typer(help="Detector cards of the fast simulation.")
+app.add_typer(detector_app, name="detector")
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -208,6 +210,148 @@ def models_plot(
     instance = _model_from_options(model, masses, coupling, param)
     written = plot_branching_ratios(instance, output)
     console.print(f"wrote {written}")
+
+
+# ----------------------------------------------------------------------------- generate
+@app.command("generate")
+def generate_command(
+    process: Annotated[str | None, typer.Argument(help="Process name (see --list).")] = None,
+    events: Annotated[int, typer.Option("--events", "-n", help="Number of events (> 0).")] = 10_000,
+    mass: Annotated[
+        float | None, typer.Option("--mass", help="Mediator mass in GeV (signal processes).")
+    ] = None,
+    coupling: Annotated[
+        float | None,
+        typer.Option("--coupling", help="Coupling (signal processes); model default if omitted."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Further model parameter NAME=VALUE, repeatable."),
+    ] = None,
+    isr: Annotated[
+        bool | None,
+        typer.Option(
+            "--isr/--no-isr", help="Initial-state radiation (generator default if omitted)."
+        ),
+    ] = None,
+    weighted: Annotated[
+        bool, typer.Option("--weighted", help="Keep weighted events instead of unweighting.")
+    ] = False,
+    collider: Annotated[
+        str, typer.Option("--collider", help="belle2, babar, kloe or padme.")
+    ] = "belle2",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (recorded in the sample metadata).")
+    ] = 1,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output Parquet file.")
+    ] = None,
+    list_processes: Annotated[
+        bool, typer.Option("--list", help="List the processes and exit.")
+    ] = False,
+) -> None:
+    """Generate truth-level events of a signal or Standard-Model process into a Parquet file."""
+    from darkscan.generate.registry import PROCESSES, generate, get_process
+
+    if list_processes:
+        table = Table(title="darkscan generate: processes")
+        table.add_column("process")
+        table.add_column("model")
+        table.add_column("description")
+        for p in PROCESSES.values():
+            table.add_row(p.name, p.model or "-", p.description)
+        console.print(table)
+        return
+    if process is None:
+        raise ConfigError("give a PROCESS (see `darkscan generate --list`)")
+    spec = get_process(process)
+    if output is None:
+        raise ConfigError("give the output file with -o FILE.parquet")
+    if output.suffix.lower() != ".parquet":
+        raise ConfigError(f"-o {output}: the output file name must end in .parquet")
+    from darkscan.beams import get_collider
+    from darkscan.io import write_sample
+
+    options: dict = {"weighted": True} if weighted else {}
+    if isr is not None:
+        options["isr"] = isr
+    model_parameters = None
+    if spec.model is not None:
+        from darkscan.models import get_model_class
+
+        model_parameters = _parse_params(param, get_model_class(spec.model))
+    elif param:
+        raise ConfigError(f"process {process} is a Standard-Model process: --param does not apply")
+    rng = np.random.default_rng(seed)
+    with console.status(f"generating {events} {process} events ..."):
+        sample = generate(
+            process,
+            events,
+            rng,
+            collider=get_collider(collider),
+            mass=mass,
+            coupling=coupling,
+            model_parameters=model_parameters,
+            **options,
+        )
+    written = write_sample(sample, output)
+    console.print(
+        f"{sample.n_events} events, sigma = {sample.cross_section_fb:.4g} fb, "
+        f"equivalent luminosity {sample.luminosity:.4g} fb^-1; wrote {written}"
+    )
+
+
+# ----------------------------------------------------------------------------- detector
+@detector_app.command("show")
+def detector_show(
+    card: Annotated[
+        str, typer.Option("--card", help="Shipped card name (belle2) or a .toml file.")
+    ] = "belle2",
+) -> None:
+    """Print a detector card as TOML (redirect to a file, edit it, pass it with --card)."""
+    from importlib import resources
+
+    from darkscan.detector import card_to_toml, load_card
+
+    loaded = load_card(card)  # validates; one-line ConfigError otherwise
+    shipped = resources.files("darkscan") / "data" / "cards" / f"{card}.toml"
+    if not card.endswith(".toml") and shipped.is_file():
+        sys.stdout.write(shipped.read_text(encoding="utf-8"))  # with its source comments
+    else:
+        sys.stdout.write(card_to_toml(loaded))
+
+
+@app.command("simulate")
+def simulate_command(
+    input_file: Annotated[
+        Path, typer.Argument(help="Truth sample (Parquet) from `darkscan generate`.")
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output Parquet file of reconstructed events.")
+    ],
+    card: Annotated[
+        str, typer.Option("--card", help="Shipped card name (belle2) or a .toml file.")
+    ] = "belle2",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed of the detector simulation.")
+    ] = 1,
+) -> None:
+    """Run the fast detector simulation on a truth sample."""
+    from darkscan.detector import load_card, simulate, write_reco_sample
+    from darkscan.io import read_sample
+
+    if output.suffix.lower() != ".parquet":
+        raise ConfigError(f"-o {output}: the output file name must end in .parquet")
+    if output.resolve() == input_file.resolve():
+        raise ConfigError(f"-o {output}: the output must not overwrite the input sample")
+    detector_card = load_card(card)
+    sample = read_sample(input_file)
+    with console.status(
+        f"simulating {sample.n_events} events with the {detector_card.detector.name} card ..."
+    ):
+        reco = simulate(sample, detector_card, np.random.default_rng(seed))
+    written = write_reco_sample(reco, output)
+    console.print(f"{sample.n_events} events simulated with card {card}; wrote {written}")
 
 
 # ----------------------------------------------------------------------------- limits
