@@ -36,12 +36,120 @@ def test_feldman_cousins_table_iv_other_cells():
     np.testing.assert_allclose(upper, FC_B1_UPPER, atol=0.005)
     np.testing.assert_allclose(lower[:3], 0.0, atol=1e-12)  # FC Table IV: 0.00 for n0 <= 2
     # FC Table IV: n0 = 3, b = 3 -> upper limit 4.42 (also quoted as a check value by an
-    # independent FC reproduction). Not tested: n0 = 0 with b >= 2, where Table IV lists
-    # larger upper limits (e.g. 1.08 at b = 3) than the plain construction gives (0.953);
-    # the published table adjusts those cells.
+    # independent FC reproduction).
     lower, upper = feldman_cousins(3, 3.0)
     assert float(upper) == pytest.approx(4.42, abs=0.005)
     assert float(lower) == 0.0
+
+
+# FC Table IV (90% C.L.), column b = 3.0, n0 = 0..14, as transcribed in the test suite of
+# the public package mxmeier/feldman_cousins (tests/test_feldman_cousins.py, "Values from
+# the paper ... Table IV"); b = 0 rows above agree with the same table.
+FC_B3_LOWER = [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.15, 0.89, 1.51, 1.88, 2.63, 3.04, 4.01]
+FC_B3_LOWER += [4.42, 5.50]
+FC_B3_UPPER = [1.08, 1.88, 3.04, 4.42, 5.60, 6.99, 8.47, 9.53, 10.99, 12.30, 13.50, 14.81]
+FC_B3_UPPER += [16.00, 17.05, 18.50]
+
+
+def test_feldman_cousins_table_iv_background_three_published_convention():
+    lower, upper = feldman_cousins(np.arange(15), 3.0)
+    np.testing.assert_allclose(lower, FC_B3_LOWER, atol=0.005)  # table precision: 2 decimals
+    np.testing.assert_allclose(upper, FC_B3_UPPER, atol=0.005)
+    # The plain Neyman construction misses the table at n0 = 0 only: 0.953 instead of 1.08.
+    plain = feldman_cousins(np.arange(15), 3.0, published_table_convention=False)
+    np.testing.assert_allclose(plain[0], lower, atol=1e-12)
+    np.testing.assert_allclose(plain[1][1:], upper[1:], atol=1e-9)
+    assert float(plain[1][0]) == pytest.approx(0.953, abs=0.001)
+
+
+# FC 1998, 95% C.L. upper limits for b = 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7 (rows) and
+# n0 = 0..7 (columns): the 95% C.L. Poisson tables of the paper (Table VI for b <= 5, the
+# b >= 6 rows from its continuation), as hard-coded in a public analysis macro found with the
+# search tool (function handFeldmanCousins; table numbering inferred from Table IV = 90%).
+FC95_B = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0]
+FC95_UPPER = [
+    [3.09, 5.14, 6.72, 8.25, 9.76, 11.26, 12.75, 13.81],
+    [2.63, 4.64, 6.22, 7.75, 9.26, 10.76, 12.25, 13.31],
+    [2.33, 4.14, 5.72, 7.25, 8.76, 10.26, 11.75, 12.81],
+    [2.05, 3.69, 5.22, 6.75, 8.26, 9.76, 11.25, 12.31],
+    [1.78, 3.30, 4.72, 6.25, 7.76, 9.26, 10.75, 11.81],
+    [1.78, 2.95, 4.25, 5.75, 7.26, 8.76, 10.25, 11.31],
+    [1.63, 2.63, 3.84, 5.25, 6.76, 8.26, 9.75, 10.81],
+    [1.63, 2.33, 3.46, 4.78, 6.26, 7.76, 9.25, 10.31],
+    [1.57, 2.08, 3.11, 4.35, 5.76, 7.26, 8.75, 9.81],
+    [1.54, 1.88, 2.49, 3.58, 4.84, 6.26, 7.75, 8.81],
+    [1.52, 1.78, 2.28, 2.91, 4.05, 5.33, 6.75, 7.81],
+    [1.51, 1.73, 2.11, 2.69, 3.35, 4.52, 5.82, 6.81],
+]
+
+
+def test_feldman_cousins_95_percent_table():
+    _, upper = feldman_cousins(np.arange(8), np.array(FC95_B)[:, None], cl=0.95)
+    ref = np.array(FC95_UPPER)
+    # The adjusted cells (n0 <= 2, b >= 2.5) are the maximum over b' >= b, reached where an
+    # accepted island of zero width is born; the tables sampled it on finite grids and sit up
+    # to 0.006 below (b = 5, n0 = 2: 2.4956 vs 2.49). All other cells: rounding only.
+    np.testing.assert_allclose(upper, ref, atol=0.0065)
+    assert np.sum(np.abs(np.round(upper, 2) - ref) > 1e-9) == 1
+    _, plain = feldman_cousins(
+        np.arange(8), np.array(FC95_B)[:, None], cl=0.95, published_table_convention=False
+    )
+    assert np.max(ref - np.round(plain, 2)) > 0.2  # e.g. b = 2.5, n0 = 0: 1.52 vs 1.78
+
+
+def _sorted_rule_accepts(n0, mu, b, cl, n_max=60):
+    """FC acceptance by the literal rule: sort n by R, add until the sum reaches cl."""
+    n = np.arange(n_max)
+    lam = mu[:, None] + b[:, None]
+    best = np.maximum(n[None, :], b[:, None])
+    p = stats.poisson.pmf(n, lam)
+    r = p / stats.poisson.pmf(n, best)
+    order = np.argsort(-r, axis=1, kind="stable")
+    k = np.argmax(np.cumsum(np.take_along_axis(p, order, 1), axis=1) >= cl, axis=1)
+    threshold = np.take_along_axis(r, order, 1)[np.arange(mu.size), k]
+    return r[:, n0] >= threshold * (1 - 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n0", "b", "mu_range", "b_range"),
+    [(0, 2.0, (1.20, 1.30), (2.0, 3.2)), (1, 5.0, (1.15, 1.25), (5.0, 6.5))],
+)
+def test_feldman_cousins_envelope_matches_brute_force_maximum(n0, b, mu_range, b_range):
+    # Independent computation of max over b' >= b of the largest accepted mu, on a fine
+    # (b', mu) grid with the literal sorting rule (90% C.L.). Every grid point is a genuine
+    # accepted mean, so the exact supremum is >= the grid maximum; the grid undershoots by at
+    # most the mu step plus the b' step (the island value changes with slope ~ -1 in b').
+    mu = np.arange(*mu_range, 0.001)
+    b_prime = np.arange(*b_range, 0.004)
+    mu_g, b_g = (x.ravel() for x in np.meshgrid(mu, b_prime))
+    accepted = _sorted_rule_accepts(n0, mu_g, b_g, 0.90)
+    brute = float(np.max(mu_g[accepted]))
+    _, upper = feldman_cousins(n0, b)
+    assert brute - 1e-6 <= float(upper) <= brute + 0.006
+
+
+def test_feldman_cousins_published_upper_limit_non_increasing_in_background():
+    b = np.round(np.arange(0.0, 6.0, 0.15), 10)
+    n0 = np.arange(4)[:, None]
+    lower, upper = feldman_cousins(n0, b, n_scan=200)
+    plain_lower, plain_upper = feldman_cousins(n0, b, published_table_convention=False, n_scan=200)
+    assert np.all(np.diff(upper, axis=1) <= 1e-9)  # the tables' property
+    assert np.all(upper >= plain_upper - 1e-12)  # only ever widened
+    np.testing.assert_array_equal(lower, plain_lower)
+    assert np.max(np.diff(plain_upper, axis=1)) > 0.2  # the plain sawtooth jumps up
+
+
+@pytest.mark.parametrize("b", [2.0, 3.5])
+def test_feldman_cousins_exact_coverage_published_convention(b):
+    # Neyman construction: P(mu in [mu_1, mu_2] | mu) >= 90% for every mu (FC sec. II-IV);
+    # computed exactly by summing Poisson probabilities over n.
+    n = np.arange(60)
+    lower, upper = feldman_cousins(n, b)
+    mu = np.linspace(0.0, 8.0, 161)
+    p = stats.poisson.pmf(n[None, :], mu[:, None] + b)
+    covered = (lower[None, :] <= mu[:, None] + 1e-9) & (mu[:, None] <= upper[None, :] + 1e-9)
+    coverage = np.sum(p * covered, axis=1)
+    assert np.min(coverage) >= 0.90 - 1e-9
 
 
 def test_feldman_cousins_vectorised_shape_and_belt_property():

@@ -62,44 +62,160 @@ _GAMMA_MIN = 1e-10  # lower bound of the background scale factor (as pyhf's boun
 # ----------------------------------------------------------------------------------------
 # Feldman-Cousins
 # ----------------------------------------------------------------------------------------
+_FC_TIE = 1e-12  # ln R values closer than this count as ties (both accepted)
+_FC_TOOTH_BISECT = 60  # bisection steps locating an island's birth in b' (to ~1e-17 b')
+
+
 def _fc_accepts(n0: np.ndarray, mu: np.ndarray, b: np.ndarray, cl: float) -> np.ndarray:
     """Whether n0 lies in the Feldman-Cousins acceptance region of mu (elementwise).
 
     Values of n are ranked by R = P(n | mu + b) / P(n | mu_best + b), mu_best = max(0, n - b)
     and added in decreasing R until the summed probability meets or exceeds ``cl``
-    (Feldman & Cousins 1998, eq. 4.1 and sec. IV.B).
+    (Feldman & Cousins 1998, eq. 4.1 and sec. IV.B). Sort-free form of the same rule: n0
+    is accepted iff the probability of the values ranked strictly before it is below
+    ``cl`` (values tied with n0 within 1e-12 in ln R are not ranked before it).
     """
     lam = mu + b
     n_max = int(np.ceil(np.max(lam + 10.0 * np.sqrt(lam) + 20.0)))
     n_max = max(n_max, int(np.max(n0)) + 1)
     n = np.arange(n_max + 1, dtype=float)
+    log_fact = special.gammaln(n + 1.0)
     out = np.empty(lam.shape, dtype=bool)
     chunk = max(1, 2_000_000 // (n_max + 1))
     for start in range(0, lam.size, chunk):
         sl = slice(start, start + chunk)
         lam_c = lam[sl, None]
         best = np.maximum(n[None, :], b[sl, None])
-        log_p = special.xlogy(n, lam_c) - lam_c - special.gammaln(n + 1.0)
-        log_r = special.xlogy(n, lam_c) - lam_c - (special.xlogy(n, best) - best)
-        order = np.argsort(-log_r, axis=1, kind="stable")
-        p_sorted = np.take_along_axis(np.exp(log_p), order, axis=1)
-        k = np.argmax(np.cumsum(p_sorted, axis=1) >= cl, axis=1)
-        threshold = np.take_along_axis(np.take_along_axis(log_r, order, axis=1), k[:, None], 1)
-        r0 = np.take_along_axis(log_r, n0[sl, None].astype(int), axis=1)
-        out[sl] = (r0 >= threshold - 1e-12)[:, 0]
+        log_l = special.xlogy(n, lam_c) - lam_c
+        log_r = log_l - (special.xlogy(n, best) - best)
+        r0 = np.take_along_axis(log_r, n0[sl, None].astype(np.intp), axis=1)
+        ahead = np.where(log_r > r0 + _FC_TIE, np.exp(log_l - log_fact), 0.0)
+        out[sl] = np.sum(ahead, axis=1) < cl
     return out
 
 
+def _fc_scan(n0, b, cl, n_scan, n_bisect):
+    """Interval from a scan of the signal mean, for 1-D arrays of (n0, b) pairs.
+
+    The means accepting n0 are scanned on ``n_scan`` points of [0, mu_top] and both edges
+    refined by ``n_bisect`` bisection steps; the interval runs from the smallest to the
+    largest accepted mean found (a hole narrower than the scan step is filled; an accepted
+    island narrower than the step above the last accepted point is missed: see
+    :func:`_fc_tooth_ends`).
+    """
+    # Above mu_top the count n0 is a < 1e-6 lower-tail fluctuation: never accepted.
+    mu_top = np.maximum(special.gammainccinv(n0 + 1.0, 1e-6) - b, 0.0) + 1.0
+    grid = mu_top[:, None] * np.linspace(0.0, 1.0, n_scan)[None, :]
+    k = n0.size
+    acc = _fc_accepts(np.repeat(n0, n_scan), grid.ravel(), np.repeat(b, n_scan), cl)
+    acc = acc.reshape(k, n_scan)
+    if not np.all(acc.any(axis=1)):  # pragma: no cover - cannot happen for cl < 1
+        raise PhysicsDomainError("Feldman-Cousins scan found no accepted signal mean")
+    rows = np.arange(k)
+    j_up = n_scan - 1 - np.argmax(acc[:, ::-1], axis=1)
+    j_lo = np.argmax(acc, axis=1)
+
+    def bisect(lo, hi, accepted_at_lo):
+        for _ in range(n_bisect):
+            mid = 0.5 * (lo + hi)
+            move_lo = _fc_accepts(n0, mid, b, cl) == accepted_at_lo
+            lo = np.where(move_lo, mid, lo)
+            hi = np.where(move_lo, hi, mid)
+        return lo, hi
+
+    up_lo, up_hi = bisect(grid[rows, j_up], grid[rows, np.minimum(j_up + 1, n_scan - 1)], True)
+    lo_a, lo_b = bisect(grid[rows, np.maximum(j_lo - 1, 0)], grid[rows, j_lo], False)
+    lower = np.where(j_lo == 0, 0.0, 0.5 * (lo_a + lo_b))
+    return lower, 0.5 * (up_lo + up_hi)
+
+
+def _fc_tooth_lambda(n0, m, b):
+    """Total mean at which n = m + 1 ties with n0 in the likelihood-ratio ranking.
+
+    ln R(n) = n ln(lam) - lam - c_n(b) with c_n = n ln max(n, b) - max(n, b), so
+    R(m + 1) = R(n0) at ln(lam) = (c_{m+1} - c_{n0}) / (m + 1 - n0) (closed form).
+    """
+
+    def c(n):
+        top = np.maximum(n, b)
+        return special.xlogy(n, top) - top
+
+    return np.exp((c(m + 1.0) - c(n0)) / (m + 1.0 - n0))
+
+
+def _fc_tooth_ends(n0, b, cl, *, over_larger_backgrounds):
+    """Largest accepted signal means at the ends of the "teeth" of the acceptance.
+
+    For a mean lam = mu + b above n0 the likelihood ratio is unimodal in n, so the values
+    ranked before n0 are n0 + 1 ... m and n0 is accepted iff
+    ``h_m(lam) = P(n0 < n <= m | lam) < cl``; m steps up by one when R(m + 1) = R(n0), at
+    ``lam_m(b)`` (:func:`_fc_tooth_lambda`). Just below each step n0 is accepted iff
+    ``h_m(lam_m(b)) < cl``; these accepted "islands" can lie above the main accepted
+    region and be arbitrarily narrow (for n0 = 0, b = 3.454 and 90% C.L., n0 is accepted
+    for mu <= 0.76 and at mu = 1.078). Returns, per pair, the largest such tooth end
+    ``lam_m - b`` over m (0 if none).
+
+    With ``over_larger_backgrounds`` the maximum is also taken over all b' >= b:
+    ``mu_m(b') = lam_m(b') - b'`` decreases and ``lam_m(b')`` increases with b' (for
+    b' < m + 1; beyond, mu_m = 0), so on the b' where the tooth end is accepted the maximum
+    is at ``max(b, beta_m)``, where the island is born: ``h_m(lam_m(beta_m)) = cl``
+    (located by bisection).
+    """
+    # Teeth with m + 1 <= b have mu_m = 0; island values decrease with m, so the first
+    # 40 + 10 sqrt(b) teeth above max(n0, b) contain the maximum (see feldman_cousins).
+    m_first = np.maximum(n0 + 1.0, np.floor(b))
+    n_teeth = int(np.ceil(40.0 + 10.0 * np.sqrt(np.max(b))))
+    m = m_first[:, None] + np.arange(n_teeth)[None, :]
+    n0c, bc = n0[:, None], np.broadcast_to(b[:, None], m.shape)
+
+    def h(lam):
+        return special.gammaincc(m + 1.0, lam) - special.gammaincc(n0c + 1.0, lam)
+
+    lam_b = _fc_tooth_lambda(n0c, m, bc)
+    accepted_at_b = h(lam_b) < cl
+    ends = np.where(accepted_at_b, lam_b - bc, 0.0)
+    if over_larger_backgrounds:
+        b_top = m + 1.0  # mu_m(b') = 0 from here on
+        born_later = ~accepted_at_b & (h(_fc_tooth_lambda(n0c, m, b_top)) < cl)
+        lo, hi = bc.copy(), b_top.copy()  # h >= cl at lo, h < cl at hi
+        for _ in range(_FC_TOOTH_BISECT):
+            mid = 0.5 * (lo + hi)
+            acc = h(_fc_tooth_lambda(n0c, m, mid)) < cl
+            hi = np.where(acc, mid, hi)
+            lo = np.where(acc, lo, mid)
+        ends = np.where(born_later, _fc_tooth_lambda(n0c, m, hi) - hi, ends)
+    return np.max(np.maximum(ends, 0.0), axis=1)
+
+
 def feldman_cousins(
-    n_obs, background, cl: float = 0.90, *, n_scan: int = 400, n_bisect: int = 40
+    n_obs,
+    background,
+    cl: float = 0.90,
+    *,
+    published_table_convention: bool = True,
+    n_scan: int = 400,
+    n_bisect: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feldman-Cousins confidence interval for a Poisson signal mean with known background.
 
     The Neyman belt is built with the likelihood-ratio ordering of Feldman & Cousins (1998,
-    sec. IV.B). For each observed count the set of signal means whose acceptance region
-    contains it is scanned on ``n_scan`` points and its edges are refined by bisection;
-    the interval runs from the smallest to the largest accepted mean (if the set has a
-    hole narrower than the scan step it is filled, as in the published tables).
+    sec. IV.B, eq. 4.1): the interval runs from the smallest to the largest signal mean
+    whose acceptance region contains the observed count. The accepted means are scanned on
+    ``n_scan`` points and the edges refined by bisection (a hole narrower than the scan step
+    is filled); accepted "islands" above the main region, which can be arbitrarily narrow,
+    are found exactly from the closed-form points where the ranking changes (see
+    :func:`_fc_tooth_ends`).
+
+    With ``published_table_convention=True`` (default) the upper limit is that of the
+    paper's tables: at fixed n0 it is made non-increasing in the background by taking
+    ``mu_2(n0, b) = max_{b' >= b} mu_2^plain(n0, b')``. The plain upper limit for small n0 is
+    a sawtooth in b (90% C.L., n0 = 0: 1.08 at b = 2, 1.26 at b = 2.325; 0.95 at b = 3,
+    1.08 at b = 3.454); the tables list the upper envelope (1.26 at b = 2, 1.08 at b = 3).
+    This only widens intervals, so coverage stays >= ``cl``. Lower limits are the plain
+    ones, which already agree with the tables. ``published_table_convention=False`` gives
+    the plain construction. The convention is identified by reproducing the published
+    tables (every cell tested, see Notes); the paper's own wording of it (sec. IV.B) could
+    not be consulted when this was written.
 
     Parameters
     ----------
@@ -108,7 +224,9 @@ def feldman_cousins(
     background : array_like
         Known expected background events (>= 0).
     cl : float
-        Confidence level (0.90 for Table IV of the paper).
+        Confidence level (0.90 for Table IV of the paper; 0.95 for its 95% C.L. table).
+    published_table_convention : bool
+        Take the upper envelope over b' >= b of the upper limit, as the published tables.
     n_scan, n_bisect : int
         Scan points of the signal mean and bisection steps refining each edge.
 
@@ -117,15 +235,41 @@ def feldman_cousins(
     lower, upper : ndarray
         Interval edges on the signal mean (events), broadcast shape of the inputs.
 
+    Notes
+    -----
+    Where the maximum over b' is reached. The plain upper limit decreases with b' except
+    where a new accepted island is born, where it jumps up: a limit set where h_m crosses
+    ``cl`` has lam = mu + b' fixed, and a tooth end has ``mu_m(b') = lam_m(b') - b'``,
+    decreasing (:func:`_fc_tooth_ends`). The supremum over b' >= b is therefore either
+    the plain limit at b or an island at its birth, both computed in closed form up to
+    a one-dimensional root (no grid in b'). The islands are enumerated over the teeth m
+    (the largest n ranked before n0) from max(n0 + 1, floor(b)) on, 40 + 10 sqrt(b) of
+    them: teeth with m + 1 <= b' give mu = 0, and the island values decrease with m, so
+    further teeth cannot matter (checked: 400 teeth give identical results for n0 <= 15,
+    0 <= b <= 17 in steps of 0.05, at 90% and 95% C.L.). Against a brute-force maximum over
+    a (b', mu) grid of steps (0.01, 0.004) on the same range the result is never lower and at
+    most 0.016 higher (the grid misses the narrowest islands).
+
+    The tables were presumably computed on finite (mu, b) grids: 95 of the 96 cells
+    n0 <= 7, b <= 7 of the 95% C.L. table and all Table IV cells tested agree to the printed
+    two decimals; b = 5, n0 = 2 (95%) is 2.4956 here and 2.49 in the table, and b = 2,
+    n0 = 0 (90%) is 1.2652 here, 1.26 in the table (exact suprema of zero-width islands).
+
     References
     ----------
-    G. J. Feldman and R. D. Cousins, Phys. Rev. D 57 (1998) 3873, sec. IV.B, Table IV.
+    G. J. Feldman and R. D. Cousins, Phys. Rev. D 57 (1998) 3873, arXiv:physics/9711021,
+    sec. IV.B (eq. 4.1, likelihood-ratio ordering), Table IV (90% C.L., 0 <= b <= 5) and
+    the 95% C.L. table.
 
     Examples
     --------
     >>> lo, up = feldman_cousins(0, 0.0)  # FC Table IV: [0.00, 2.44]
     >>> round(float(lo), 2), round(float(up), 2)
     (0.0, 2.44)
+    >>> round(float(feldman_cousins(0, 3.0)[1]), 2)  # FC Table IV: [0.00, 1.08]
+    1.08
+    >>> round(float(feldman_cousins(0, 3.0, published_table_convention=False)[1]), 2)
+    0.95
     """
     cl = _validate.in_range("cl", cl, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     n_arr = _counts("n_obs", n_obs)
@@ -136,33 +280,9 @@ def feldman_cousins(
         np.stack([n_arr.ravel(), b_arr.ravel()], axis=1), axis=0, return_inverse=True
     )
     n0, b = pairs[:, 0], pairs[:, 1]
-    # Above mu_top the count n0 is a < 1e-6 lower-tail fluctuation: never accepted.
-    mu_top = np.maximum(special.gammainccinv(n0 + 1.0, 1e-6) - b, 0.0) + 1.0
-    frac = np.linspace(0.0, 1.0, n_scan)
-    grid = mu_top[:, None] * frac[None, :]
-    k = n0.size
-    acc = _fc_accepts(np.repeat(n0, n_scan), grid.ravel(), np.repeat(b, n_scan), cl).reshape(
-        k, n_scan
-    )
-    if not np.all(acc.any(axis=1)):  # pragma: no cover - cannot happen for cl < 1
-        raise PhysicsDomainError("Feldman-Cousins scan found no accepted signal mean")
-    rows = np.arange(k)
-    j_up = n_scan - 1 - np.argmax(acc[:, ::-1], axis=1)
-    j_lo = np.argmax(acc, axis=1)
-
-    def bisect(lo, hi, accepted_at_lo):
-        for _ in range(n_bisect):
-            mid = 0.5 * (lo + hi)
-            a = _fc_accepts(n0, mid, b, cl)
-            move_lo = a == accepted_at_lo
-            lo = np.where(move_lo, mid, lo)
-            hi = np.where(move_lo, hi, mid)
-        return lo, hi
-
-    up_lo, up_hi = bisect(grid[rows, j_up], grid[rows, np.minimum(j_up + 1, n_scan - 1)], True)
-    upper = 0.5 * (up_lo + up_hi)
-    lo_a, lo_b = bisect(grid[rows, np.maximum(j_lo - 1, 0)], grid[rows, j_lo], False)
-    lower = np.where(j_lo == 0, 0.0, 0.5 * (lo_a + lo_b))
+    lower, upper = _fc_scan(n0, b, cl, n_scan, n_bisect)
+    islands = _fc_tooth_ends(n0, b, cl, over_larger_backgrounds=published_table_convention)
+    upper = np.maximum(upper, islands)
     inverse = np.ravel(inverse)
     return lower[inverse].reshape(shape), upper[inverse].reshape(shape)
 
