@@ -23,15 +23,19 @@ from darkscan.generate.phasespace import (
     two_body_decay,
     unweight,
 )
+from darkscan.generate.processes.aprime_dark_higgs import generate_aprime_dark_higgs
 from darkscan.generate.processes.gamma_alp import generate_gamma_alp
 from darkscan.generate.processes.gamma_aprime import generate_gamma_aprime
+from darkscan.generate.processes.mumu_zprime import generate_mumu_zprime
 from darkscan.generate.pythia import PYTHIA_PROCESSES, generate_pythia
+from darkscan.generate.registry import PROCESSES, generate
 
 __all__ = [
     "PDG_ALP",
     "PDG_APRIME",
     "PDG_CHI",
     "PDG_CHI_SCALAR",
+    "PROCESSES",
     "PYTHIA_PROCESSES",
     "Sample",
     "boost",
@@ -39,8 +43,11 @@ __all__ = [
     "convolve_isr",
     "events_from_arrays",
     "events_from_flat",
+    "generate",
+    "generate_aprime_dark_higgs",
     "generate_gamma_alp",
     "generate_gamma_aprime",
+    "generate_mumu_zprime",
     "generate_pythia",
     "invariant_mass",
     "invisible_pdg",
