@@ -215,6 +215,9 @@ def test_superkekb_design_luminosity():
     # E = 4.000 / 7.007 GeV, I = 3.6 / 2.6 A, xi_y = 0.0881 / 0.0807,
     # beta_y* = 0.27 / 0.30 mm (also D. Zhou et al., arXiv:2306.02692, Sec. 1),
     # sigma_x* = 10.1 / 10.7 um, sigma_y* = 48 / 62 nm.
+    # Citation audit 2026-11: L = 8e35 (arXiv:1904.10236 intro), beta_y* = 0.27 / 0.3 mm and the
+    # 83 mrad full crossing angle (arXiv:2306.02692 intro) checked; the PTEP Table 1 values of
+    # E, I, xi_y and sigma* (and its table number) could not be re-checked.
     ler = superkekb_luminosity(4.000, 3.6, 0.0881, 0.027, sigma_y_over_sigma_x=48e-9 / 10.1e-6)
     her = superkekb_luminosity(7.007, 2.6, 0.0807, 0.030, sigma_y_over_sigma_x=62e-9 / 10.7e-6)
     # Without reduction factors both rings give 1.02-1.07e36; the hourglass/crossing-angle

@@ -438,7 +438,10 @@ def belle2() -> Collider:
     Belle II Physics Book, E. Kou et al., PTEP 2019 123C01, arXiv:1808.10567 (beta*gamma).
     basf2, ``generators/scripts/beamparameters.py``, preset ``"SuperKEKB"``
     (``energyHER = 7``, ``energyLER = 4``, ``angleXHER = 0.0415``, ``angleXLER = -0.0415``,
-    ``covHER = 0.00513**2``, ``covLER = 0.002375**2`` GeV^2).
+    ``covHER = 0.00513**2``, ``covLER = 0.002375**2`` GeV^2; checked in the 2026-11
+    citation audit against github.com/belle2/basf2 at commit 7bd551e7883e; older versions,
+    e.g. 08e24870423c, name the angles ``angleHER``/``angleLER``, same values).
+    The Physics Book value beta*gamma = 0.28 was not re-checked in that audit.
     """
     return Collider(
         name="SuperKEKB/Belle II",
@@ -630,7 +633,12 @@ def superkekb_luminosity(
     References
     ----------
     Belle II TDR, T. Abe et al., arXiv:1011.0352, machine chapter (luminosity formula);
-    Y. Ohnishi et al., "Accelerator design at SuperKEKB", PTEP 2013 03A011, eq. (1).
+    Y. Ohnishi et al., "Accelerator design at SuperKEKB", PTEP 2013 03A011 (the formula is
+    in its introduction; the equation number "(1)" quoted here before could not be verified
+    in the 2026-11 citation audit, nor the design parameters of its Table 1 used in the
+    doctest and tests, except beta_y* = 0.27 / 0.30 mm (LER / HER) and the design
+    L = 8e35 cm^-2 s^-1, confirmed by D. Zhou et al., arXiv:2306.02692, Sec. 1, and
+    Y. Ohnishi, arXiv:1904.10236, Sec. 1).
     e = 1.602176634e-19 C; r_e = alpha hbar c / m_e.
 
     Examples

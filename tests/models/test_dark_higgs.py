@@ -166,7 +166,7 @@ def test_offshell_width_matches_dalitz_integration(m_h, channel, ml):
 
 def test_aprime_width_matches_leptonic_formula():
     # below 2 m_mu only e+e- (and the tiny pi0 gamma part of R): alpha eps^2 m / 3
-    # (Bjorken et al., arXiv:0906.0580, eq. (2.3))
+    # (Bjorken et al., arXiv:0906.0580, Sec. II; equation number not verified)
     h = DarkHiggs(0.1, 0.15, 1e-3, 0.1)
     r = (M_E / 0.15) ** 2
     lepton = ALPHA_EM * 1e-6 * 0.15 / 3 * (1 + 2 * r) * math.sqrt(1 - 4 * r)

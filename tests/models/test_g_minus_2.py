@@ -122,10 +122,12 @@ def test_bad_input_raises():
 def test_shipped_delta_a_mu_values():
     # 2021: a_mu(exp) = 116 592 061(41)e-11 (Muon g-2, PRL 126, 141801 (2021));
     #       a_mu(SM)  = 116 591 810(43)e-11 (White Paper 2020, Phys. Rept. 887 (2020) 1)
+    #       (both numbers checked against the PRL abstract in the 2026-11 citation audit)
     assert DELTA_A_MU_2021[0] == pytest.approx((116592061 - 116591810) * 1e-11, abs=0.5e-11)
     assert DELTA_A_MU_2021[1] == pytest.approx(math.hypot(41, 43) * 1e-11, abs=0.5e-11)
     # 2025: world average 116 592 071.5(14.5)e-11 (Muon g-2 final, arXiv:2506.03069);
-    #       a_mu(SM) = 116 592 033(62)e-11 (White Paper 2025, arXiv:2505.21476), quoted 38(63)
+    #       a_mu(SM) = 116 592 033(62)e-11 (White Paper 2025, arXiv:2505.21476, abstract), quoted
+    #       38(63); unrounded 38.5(63.7)
     assert DELTA_A_MU_2025[0] == pytest.approx((116592071.5 - 116592033) * 1e-11, abs=0.6e-11)
     assert DELTA_A_MU_2025[1] == pytest.approx(math.hypot(14.5, 62) * 1e-11, abs=1e-11)
 

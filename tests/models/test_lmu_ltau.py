@@ -18,7 +18,7 @@ SQRT_S = 10.58
 
 def _lepton_width(m, g, ml):
     # Gamma(Z' -> l l) = g^2 m/(12 pi) (1 + 2 ml^2/m^2) sqrt(1 - 4 ml^2/m^2)
-    # (Belle II Physics Book arXiv:1808.10567 ch. 16; Altmannshofer et al. arXiv:1406.2332)
+    # (Belle II Physics Book arXiv:1808.10567, dark-sector chapter; Altmannshofer et al. arXiv:1406.2332)
     if m <= 2 * ml:
         return 0.0
     x = ml**2 / m**2

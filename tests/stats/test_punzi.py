@@ -58,7 +58,8 @@ def _fom_at(cuts, sv, sw, bv, bw, cut_grid, si, bi, k, a):
 
 
 def test_punzi_fom_formula_and_vectorisation():
-    # eps / (a/2 + sqrt(B)), Punzi arXiv:physics/0308063 eq. (7), evaluated by hand
+    # eps / (a/2 + sqrt(B)), Punzi arXiv:physics/0308063 (quoted as eq. (7); equation number
+    # not verified), evaluated by hand
     assert punzi_fom(0.5, 9.0, a=2.0) == pytest.approx(0.125, rel=1e-15)
     eff = np.array([0.2, 0.4, 0.8])
     bkg = np.array([[0.0], [4.0]])

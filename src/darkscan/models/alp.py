@@ -13,6 +13,10 @@ arXiv:1709.00009, Sec. 2 (production cross section and decay width).
 Belle II Collaboration, "Search for axion-like particles produced in e+e- collisions at
 Belle II", Phys. Rev. Lett. 125 (2020) 161806, arXiv:2007.13071.
 
+Citation audit (2026-11): the section numbers of arXiv:1709.00009 quoted below (Sec. 2,
+2.1, 3) and its equation numbers could not be verified; no equation number is quoted. The
+formulas are stated in full and tested against analytic limits.
+
 Examples
 --------
 >>> alp = AxionLikeParticle(m_a=1.0, g_agg=1e-3)

@@ -25,6 +25,10 @@ Belle II Collaboration, "Search for a dark photon and an invisible dark Higgs bo
 mu+mu- and missing energy final states with the Belle II experiment", Phys. Rev. Lett. 130
 (2023) 071804, arXiv:2207.00509.
 
+Citation audit (2026-11): the section numbers above and the equation numbers of
+arXiv:0903.0363 and arXiv:1202.1313 could not be verified with the tools available; none
+is quoted. The cross section is re-derived and tested here (see :meth:`DarkHiggs.cross_section`).
+
 Examples
 --------
 >>> h = DarkHiggs(m_dark_higgs=3.0, m_aprime=1.0, epsilon=1e-3, alpha_dark=0.1)
@@ -260,7 +264,9 @@ class DarkHiggs(DecayingModel):
         """Visible A' width in GeV (e, mu, tau, hadrons), ``alpha eps^2 m/3 [sum_l ... + R(m)]``.
 
         Same formulas as :class:`darkscan.models.dark_photon.DarkPhoton` (Bjorken et al.,
-        arXiv:0906.0580, eqs. (2.3)-(2.4)); R is frozen at its 40 GeV value above 40 GeV.
+        arXiv:0906.0580, Sec. II; the "eqs. (2.3)-(2.4)" quoted here before cannot be right,
+        the paper numbers its equations consecutively, e.g. eq. (19) on p. 5; the actual
+        numbers were not verified); R is frozen at its 40 GeV value above 40 GeV.
         """
         ma = np.asarray(self.m_aprime, dtype=float)
         eps = np.asarray(self.epsilon, dtype=float)

@@ -21,8 +21,10 @@ B. Batell, M. Pospelov, A. Ritz, Phys. Rev. D 79 (2009) 115008, arXiv:0903.0363.
 J. D. Bjorken, R. Essig, P. Schuster, N. Toro, Phys. Rev. D 80 (2009) 075018,
 arXiv:0906.0580, Sec. II (A' decay widths to leptons and hadrons).
 
-Equation numbers of the papers above could not be checked offline; the formulas are
-stated in full in each docstring and verified by analytic limits in the tests.
+Equation numbers of the papers above could not be verified (2026-11 citation audit:
+Bjorken et al. number their equations consecutively, eq. (19) being on p. 5, so section-style
+numbers such as "(2.3)" do not exist there); the formulas are stated in full in each
+docstring and verified by analytic limits in the tests.
 R. Essig, J. Mardon, M. Papucci, T. Volansky, Y.-M. Zhong, JHEP 11 (2013) 167,
 arXiv:1309.5084 (e+e- -> gamma A' at B factories).
 

@@ -30,6 +30,12 @@ Optional invisible width: a Dirac dark fermion chi with Yukawa coupling ``g_chi`
 
 All widths are proportional to sin_theta**2, so branching ratios do not depend on it.
 
+Citation audit (2026-11): the section numbers quoted in this module (Bezrukov & Gorbunov
+arXiv:0912.0390 Sec. 3, Djouadi hep-ph/0503172 Secs. 2.1 and 2.3, Winkler arXiv:1809.01876
+Sec. 4, Clarke-Foot-Volkas arXiv:1310.8042 Sec. 2) could not be verified with the tools
+available; no equation numbers are quoted. The formulas are written out in each docstring
+and tested against analytic limits.
+
 Examples
 --------
 >>> s = DarkScalar(m_s=0.25, sin_theta=1e-3)

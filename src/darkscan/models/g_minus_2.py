@@ -17,10 +17,15 @@ better than 1e-10 for 1e-6 < r < 1e6).
 References
 ----------
 J. P. Leveille, Nucl. Phys. B137 (1978) 63, "The second-order weak correction to (g-2) of
-the muon in arbitrary gauge models" (general one-loop formulae).
+the muon in arbitrary gauge models" (general one-loop formulae; journal, page 63 and title
+checked against the reference list of the public NMSSMTools sources).
 F. Jegerlehner and A. Nyffeler, Phys. Rept. 477 (2009) 1, arXiv:0902.3360, section on
 new-physics contributions (scalar, pseudoscalar and vector exchange).
 M. Pospelov, Phys. Rev. D 80, 095002 (2009), arXiv:0811.1030 (vector: dark photon).
+
+Equation and section numbers of these papers are not quoted: they could not be verified
+in the 2026-11 citation audit. The integrals above are stated in full; the tests check
+them against their analytic light- and heavy-mediator limits.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ DELTA_A_MU_2021 = (251e-11, 59e-11)
 #: a_mu(exp) - a_mu(SM) = (38 +- 63) x 1e-11: world average 116 592 071.5(14.5)e-11 including the
 #: Muon g-2 final result (arXiv:2506.03069, PRL 135, 101802 (2025)) against the 2025 Theory
 #: Initiative White Paper SM value 116 592 033(62)e-11 (R. Aliberti et al., arXiv:2505.21476).
+#: Unrounded: 38.5 +- 63.7 (uncertainties added in quadrature); both inputs checked in the
+#: 2026-11 citation audit (WP25 abstract; world average as quoted in arXiv:2602.24190).
 DELTA_A_MU_2025 = (38e-11, 63e-11)
 
 _KINDS = ("vector", "scalar", "pseudoscalar")

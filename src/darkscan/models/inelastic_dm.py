@@ -20,6 +20,12 @@ search at Jefferson Laboratory", Phys. Rev. D 93 (2016) 063523, arXiv:1508.03050
 M. Duerr, T. Ferber, C. Hearty, F. Kahlhoefer, K. Schmidt-Hoberg, P. Tunney, "Invisible and
 displaced dark matter signatures at Belle II", JHEP 02 (2020) 039, arXiv:1911.03176, Sec. 2.
 
+Citation audit (2026-11): the equation number of the small-splitting width in
+arXiv:1508.03050 and the section numbers could not be verified; none is quoted. The
+closed form is checked independently: it equals the Fermi-theory result
+``G^2 Delta^5 / (60 pi^3)`` with ``G = g_D eps e / m_A'^2``, and the tests compare it with
+the exact three-body integral.
+
 Examples
 --------
 >>> idm = InelasticDarkMatter(m_chi1=1.0, delta=0.1, m_aprime=3.0, epsilon=1e-3, alpha_dark=0.1)
@@ -195,8 +201,9 @@ def three_body_width_hadrons(m_chi2, m_chi1, m_aprime, epsilon, alpha_dark) -> n
     References
     ----------
     Same method as A' -> hadrons = Gamma(A' -> mu mu, m_mu -> 0) R: Bjorken, Essig, Schuster,
-    Toro, arXiv:0906.0580, eq. (2.4); applied to chi2 decays in Duerr et al.,
-    arXiv:1911.03176, Sec. 2.
+    Toro, arXiv:0906.0580, Sec. II (the "eq. (2.4)" quoted here before cannot be right: the
+    paper numbers its equations consecutively; number not verified); applied to chi2 decays
+    in Duerr et al., arXiv:1911.03176, Sec. 2.
     """
     m2, m1, ma, eps, ad = np.broadcast_arrays(
         *(np.asarray(v, dtype=float) for v in (m_chi2, m_chi1, m_aprime, epsilon, alpha_dark))

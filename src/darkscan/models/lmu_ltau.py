@@ -11,7 +11,8 @@ X.-G. He, G. C. Joshi, H. Lew, R. R. Volkas, Phys. Rev. D 43, R22 (1991) (the mo
 W. Altmannshofer, S. Gori, M. Pospelov, I. Yavin, Phys. Rev. Lett. 113, 091801 (2014),
 arXiv:1406.2332 (neutrino trident constraint, Z' couplings).
 E. Kou et al. (Belle II), "The Belle II Physics Book", PTEP 2019, 123C01, arXiv:1808.10567,
-ch. 16 (dark sectors) (L_mu - L_tau Z' at Belle II).
+dark-sector chapter (L_mu - L_tau Z' at Belle II; the chapter number "16" quoted here
+before could not be verified in the 2026-11 citation audit).
 I. Adachi et al. (Belle II), Phys. Rev. Lett. 124, 141801 (2020), arXiv:1912.11276
 (search for e+e- -> mu+ mu- Z', Z' -> invisible).
 """
@@ -58,7 +59,8 @@ def vector_width(mass, coupling, fermion_mass, *, chiral_fraction: float = 1.0) 
 
     References
     ----------
-    Belle II Physics Book, arXiv:1808.10567, ch. 16 (dark sectors) (Z' -> l l, nu nu);
+    Belle II Physics Book, arXiv:1808.10567, dark-sector chapter (number not verified)
+    (Z' -> l l, nu nu);
     Altmannshofer, Gori, Pospelov, Yavin, arXiv:1406.2332.
 
     Examples
@@ -117,7 +119,8 @@ class LmuLtauZprime(DecayingModel):
     References
     ----------
     Altmannshofer, Gori, Pospelov, Yavin, arXiv:1406.2332; Belle II Physics Book,
-    arXiv:1808.10567, ch. 16 (dark sectors); Belle II, PRL 124, 141801 (2020), arXiv:1912.11276.
+    arXiv:1808.10567, dark-sector chapter (number not verified); Belle II, PRL 124, 141801
+    (2020), arXiv:1912.11276.
 
     Examples
     --------
@@ -161,8 +164,8 @@ class LmuLtauZprime(DecayingModel):
 
         References
         ----------
-        Belle II Physics Book, arXiv:1808.10567, ch. 16 (dark sectors); Altmannshofer, Gori,
-        Pospelov, Yavin, arXiv:1406.2332.
+        Belle II Physics Book, arXiv:1808.10567, dark-sector chapter (number not verified);
+        Altmannshofer, Gori, Pospelov, Yavin, arXiv:1406.2332.
 
         Examples
         --------

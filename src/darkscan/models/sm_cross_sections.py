@@ -5,7 +5,9 @@ Two things live here:
 * :data:`SM_CROSS_SECTIONS`, the table of total production cross sections of the main
   Standard-Model processes at sqrt(s) = 10.58 GeV as used for Belle II simulation (Belle II
   Physics Book, arXiv:1808.10567, table of total production cross sections of physics
-  processes; the table number is still to be checked against the paper), shipped as a
+  processes; its table number could not be verified in the 2026-11 citation audit -- the
+  paper text was not reachable with the tools available -- so none is quoted, and the
+  values themselves are not re-verified either), shipped as a
   tuple of frozen :class:`SMCrossSection` records, with the accessor
   :func:`sm_cross_section`;
 * :func:`born_mumu_cross_section`, the lowest-order QED cross section of

@@ -43,7 +43,8 @@ vectorised over all bins.
 
 References
 ----------
-O. Helene, "Upper limit of peak area", Nucl. Instrum. Meth. 212 (1983) 319.
+O. Helene, "Upper limit of peak area", Nucl. Instrum. Meth. 212 (1983) 319-322 (volume and
+pages as also cited in public analysis code; equation numbers not quoted, not verified).
 R. L. Workman et al. (PDG), PTEP 2022, 083C01, Statistics review, section "Bayesian
 intervals" (upper limit for a Poisson mean with known background, flat prior).
 R. D. Cousins and V. L. Highland, Nucl. Instrum. Meth. A320 (1992) 331 (systematic

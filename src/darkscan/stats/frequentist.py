@@ -27,6 +27,14 @@ A. L. Read, J. Phys. G 28 (2002) 2693.
 G. Cowan, K. Cranmer, E. Gross, O. Vitells, Eur. Phys. J. C 71 (2011) 1554,
 arXiv:1007.1727 (cited below as CCGV).
 R. D. Cousins and V. L. Highland, Nucl. Instrum. Meth. A320 (1992) 331.
+
+Equation numbers of CCGV (arXiv numbering), as checked in the citation audit of 2026-11:
+eq. (16) (q~_mu), eq. (29) ((mu - mu')/sigma = sqrt(q_mu,A)), eq. (65) (CDF of q~_mu) and
+eq. (89) (expected-limit bands) are the numbers pyhf 0.7.6 cites for the same formulas
+(``pyhf/infer/test_statistics.py``, ``calculators.py``, ``infer/__init__.py``); eq. (65)-(66)
+also in the RooStats ``runAsymptoticsCLs`` macro. Not verified: the mu' = 0 form of eq. (29)
+quoted here before as eq. (32), eq. (88) and the section numbers; Junk 1999 eqs. 3-5 and
+Read 2002 eq. 5 (formulas stated in full below).
 """
 
 from __future__ import annotations
@@ -399,7 +407,7 @@ def _log_likelihood(n, s, gamma, b, r, constraint, aux=1.0):
 
 
 def _qtilde(s, n, b, r, constraint, aux=1.0):
-    """The test statistic q~_mu (CCGV eq. 16) for a signal yield s > 0."""
+    """The test statistic q~_mu (CCGV eq. (16); pyhf ``qmu_tilde``) for a signal yield s > 0."""
     s_hat = n - b * aux  # unconditional MLE: gamma_hat = aux, mean = n
 
     def profiled(x):
@@ -418,8 +426,9 @@ def _asimov(n, b, r, constraint):
     """Background-only Asimov data (main count, auxiliary measurement of gamma).
 
     The nuisance parameter is set to its conditional ML estimate for s = 0 on the observed
-    data (CCGV sec. 3.2, eq. 24-27, and the footnote on profiled nuisance parameters; this is
-    also what pyhf does); without observed data (``n is None``) to its nominal value.
+    data (CCGV sec. 3, Asimov data set; the "sec. 3.2, eq. 24-27" quoted here before was not
+    verified; this is also what pyhf ``generate_asimov_data`` does); without observed data
+    (``n is None``) to its nominal value.
     """
     if n is None:
         return b, np.ones_like(b)
@@ -431,8 +440,9 @@ def _asymptotic_cls(s, n, b, r, constraint):
     """CLs, CLs+b, CLb from the asymptotic distributions of q~_mu.
 
     q~_mu,A is evaluated on the background-only Asimov data set (see :func:`_asimov`) and
-    fixes sigma via q_mu,A = mu^2 / sigma^2 (CCGV eq. 32). p-values from the cumulative
-    distribution of q~_mu, CCGV eq. 65 (mu' = mu: CLs+b; mu' = 0: CLb); CLs = CLs+b / CLb
+    fixes sigma via q_mu,A = mu^2 / sigma^2 (the mu' = 0 case of CCGV eq. (29),
+    (mu - mu')/sigma = sqrt(q_mu,A)). p-values from the cumulative distribution of q~_mu,
+    CCGV eq. (65) (mu' = mu: CLs+b; mu' = 0: CLb); CLs = CLs+b / CLb
     (Read 2002, eq. 5).
     """
     q = _qtilde(s, n, b, r, constraint)
@@ -514,7 +524,8 @@ def cls_pvalues(
 
     Exact: ``CLs+b = P(n <= n_obs | s + b)``, ``CLb = P(n <= n_obs | b)`` (Junk 1999, eq. 3-5;
     Read 2002, eq. 5), averaged over the background prior when ``rel_unc_background > 0``.
-    Asymptotic: CCGV eq. 65 with the q~_mu test statistic (eq. 16) and Asimov sigma (eq. 32).
+    Asymptotic: CCGV eq. (65) with the q~_mu test statistic (eq. (16)) and the Asimov sigma
+    (eq. (29) with mu' = 0).
 
     Parameters
     ----------
@@ -530,7 +541,7 @@ def cls_pvalues(
     References
     ----------
     T. Junk, Nucl. Instrum. Meth. A434 (1999) 435; A. L. Read, J. Phys. G 28 (2002) 2693;
-    G. Cowan et al., arXiv:1007.1727, eq. 16, 32, 65.
+    G. Cowan et al., arXiv:1007.1727, eqs. (16), (29), (65).
 
     Examples
     --------
@@ -573,7 +584,8 @@ def cls_upper_limit(
     (Helene 1983). With a background uncertainty, CLs+b and CLb are averaged over a
     truncated Gaussian background prior (hybrid, Cousins & Highland 1992). Asymptotic
     method: q~_mu (CCGV eq. 16), background scale profiled with a Gaussian (or Poisson)
-    constraint, p-values from CCGV eq. 65, sigma from the Asimov data set (eq. 32).
+    constraint, p-values from CCGV eq. (65), sigma from the Asimov data set (eq. (29) with
+    mu' = 0).
 
     Parameters
     ----------
@@ -603,7 +615,7 @@ def cls_upper_limit(
     References
     ----------
     T. Junk, Nucl. Instrum. Meth. A434 (1999) 435; A. L. Read, J. Phys. G 28 (2002) 2693;
-    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, eq. 16, 32, 65;
+    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, eqs. (16), (29), (65);
     R. D. Cousins and V. L. Highland, Nucl. Instrum. Meth. A320 (1992) 331.
 
     Examples
@@ -638,8 +650,8 @@ def expected_cls_limits(
     Asymptotic: the limit for background-only data fluctuated by N standard deviations
     solves ``Phi(N - sqrt(q_mu,A)) = alpha Phi(N)``, i.e.
     ``mu_up^{+N} = sigma (Phi^-1(1 - alpha Phi(N)) + N)`` with ``sigma = mu / sqrt(q_mu,A)``
-    (CCGV eq. 89 with the CLs modification; the dependence of sigma on mu is kept exactly
-    by solving for mu with the Asimov q~_mu,A of eq. 32). Exact: the observed-limit
+    (CCGV eq. (89) with the CLs modification; the dependence of sigma on mu is kept exactly
+    by solving for mu with the Asimov q~_mu,A, eq. (29) with mu' = 0). Exact: the observed-limit
     function applied to the quantiles Phi(N) of the background-only count distribution
     (Poisson, averaged over the background prior); the bands are then discrete.
 
@@ -659,8 +671,9 @@ def expected_cls_limits(
 
     References
     ----------
-    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, sec. 4.3 (eq. 88-89) and
-    sec. 5; A. L. Read, J. Phys. G 28 (2002) 2693.
+    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, eq. (89) (bands; the
+    number pyhf 0.7.6 cites for them; eq. (88) and the section numbers quoted here before
+    were not verified); A. L. Read, J. Phys. G 28 (2002) 2693.
 
     Examples
     --------

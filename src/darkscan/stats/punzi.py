@@ -48,7 +48,9 @@ def punzi_fom(efficiency, background, a: float = 1.64):
     References
     ----------
     G. Punzi, "Sensitivity of searches for new signals and its optimization",
-    eConf C030908 (2003) MODT002, arXiv:physics/0308063, eq. (7).
+    eConf C030908 (2003) MODT002, arXiv:physics/0308063, eq. (7) (equation number not
+    verified against the paper in the 2026-11 citation audit; the formula is the paper's
+    well-known figure of merit and is stated in full above).
 
     Examples
     --------
@@ -194,7 +196,8 @@ def optimise_cuts(
 
     References
     ----------
-    G. Punzi, arXiv:physics/0308063, eq. (7).
+    G. Punzi, arXiv:physics/0308063, eq. (7) (equation number not verified; see
+    :func:`punzi_fom`).
 
     Examples
     --------

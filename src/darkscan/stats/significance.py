@@ -131,8 +131,9 @@ def local_significance_scan(
 
     References
     ----------
-    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, eqs. (12) (q0) and (53)
-    (``Z0 = sqrt(q0)``).
+    G. Cowan, K. Cranmer, E. Gross, O. Vitells, arXiv:1007.1727, eq. (12) (q0; the number
+    pyhf 0.7.6 cites for ``q0``) and ``Z0 = sqrt(q0)`` (quoted before as eq. (53); that
+    equation number was not verified in the 2026-11 citation audit).
     """
     q0 = np.empty(len(signals))
     for k, signal in enumerate(signals):
