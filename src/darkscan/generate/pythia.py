@@ -63,13 +63,17 @@ uses the massless-production approximation and is about 3 times faster.
 Not provided by Pythia
 ----------------------
 * Bhabha e+e- -> e+e-(gamma): Pythia has only the t-channel (``WeakBosonExchange:
-  ff2ff(t:gmZ)``) or the s-channel separately, not their interference; not offered.
+  ff2ff(t:gmZ)``) or the s-channel separately, not their interference; not offered here.
+  Use the in-house generator :mod:`darkscan.generate.processes.bhabha` (process ``bhabha``).
 * Two-photon e+e- -> e+e- l+l- as in the Belle II Physics Book (AAFH, W_ll > 0.5 GeV): the
   equivalent-photon fluxes with scattered beam leptons (``PDF:beamA2gamma``) only allow
   ``Photon:Wmin`` >= 5 GeV; here the photon content of the electron PDF is used instead
   (collinear photons, beam remnants along the beams, no tagged electrons) and Pythia's
   pT_hat > 0.5 GeV cut applies (W > 1 GeV). This is the muon-pair-in-acceptance part of the
-  cross section only.
+  cross section only; the full process (W > 0.5 GeV, scattered e+- down the beam pipe) comes
+  from the in-house :mod:`darkscan.generate.processes.two_photon` (process ``eemumu``).
+  e+e- -> gamma gamma(gamma) is offered here and in-house
+  (:mod:`darkscan.generate.processes.gamma_gamma`, Born + ISR).
 
 What is kept in the record
 --------------------------

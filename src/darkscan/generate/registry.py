@@ -81,7 +81,7 @@ _ENTRIES = [
         "bhabha",
         f"{_P}.bhabha",
         "generate_bhabha",
-        "e+e- -> e+ e- (gamma), s + t channel Born + ISR, in-house",
+        "e+e- -> e+ e- (gamma), s + t channel Born + running alpha + ISR (+ collinear FSR), in-house",
     ),
     Process(
         "gamma-gamma",
