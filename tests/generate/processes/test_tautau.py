@@ -121,3 +121,14 @@ def test_errors_and_reproducibility():
     b = generate_tautau(COLLIDER, 300, np.random.default_rng(5))
     assert ak.all(a.events.particles.px == b.events.particles.px)
     assert float(np.sum(a.events.weight)) == pytest.approx(a.cross_section_fb, rel=1e-9)
+
+
+def test_pi0_from_tau_decays_become_photons(sample):
+    # tau -> rho nu (25.5 %) and tau -> pi 2pi0 nu (9.3 %) give pi0 in about half of the
+    # events (PDG); every pi0 must reach the detector as two photons (c tau = 25 nm).
+    p = sample.events.particles
+    pi0 = p[p.pdg == 111]
+    assert not ak.any(pi0.is_final)
+    assert ak.mean(ak.num(pi0) > 0) > 0.3
+    photons_from_pi0 = p[(p.pdg == 22) & (p[p.mother].pdg == 111)]
+    assert ak.sum(ak.num(photons_from_pi0)) == 2 * ak.sum(ak.num(pi0))

@@ -61,6 +61,7 @@ import numpy as np
 from darkscan._validate import below_threshold
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_MU, M_PI, M_PI0, M_TAU
 from darkscan.errors import PhysicsDomainError
+from darkscan.generate.decays import decay_neutral_pions
 from darkscan.generate.event_record import (
     PARTICLE_FIELDS,
     PDG_APRIME,
@@ -378,7 +379,7 @@ def generate_gamma_aprime(
         sigma = float(model.cross_section_gamma_aprime(sqrt_s, lo, hi))
         sigma_err = 0.0
     weight = sigma * coll.weight / coll.weight.sum()
-    events = events_from_flat(flat, counts, weight)
+    events = decay_neutral_pions(events_from_flat(flat, counts, weight), rng)
     brs_all = {k: float(np.asarray(v)) for k, v in model.branching_ratios().items()}
     return Sample(
         events=events,

@@ -12,7 +12,8 @@ the exponential decay law with the lab-frame momentum.
 
 Record per event: tau-, tau+ (``is_final`` False), the tau- daughters (mother 0), the tau+
 daughters (mother 1), then the FSR photon and the ISR photons if present (zero-energy
-photons left out). Neutrinos are ``is_invisible``; pi0 are kept as final particles.
+photons left out). Neutrinos are ``is_invisible``; pi0 are decayed to two photons at their production vertex
+(:func:`darkscan.generate.decays.decay_neutral_pions`) and kept as non-final mothers.
 
 Cross section: sigma(e+e- -> tau+ tau-(gamma)) of
 :func:`darkscan.generate.processes.mumu_gamma.sigma_dilepton_isr` with the tau mass:
@@ -37,6 +38,7 @@ import numba
 import numpy as np
 
 from darkscan.constants import C_CM_PER_NS, M_TAU
+from darkscan.generate.decays import decay_neutral_pions
 from darkscan.generate.event_record import (
     Sample,
     check_generator_arguments,
@@ -354,7 +356,7 @@ def generate_tautau(
         "mother": out_i[1],
     }
     weight = sigma * ev.weight / ev.weight.sum()
-    events = events_from_flat(flat, counts, weight)
+    events = decay_neutral_pions(events_from_flat(flat, counts, weight), rng)
     return Sample(
         events=events,
         process="e+e- -> tau+tau-(gamma)",
