@@ -76,6 +76,7 @@ from darkscan._validate import in_range
 from darkscan.constants import M_E, M_K, M_MU, M_PI, M_PI0, M_TAU
 from darkscan.errors import ConfigError
 from darkscan.generate.phasespace import rambo
+from darkscan.lorentz import boost
 
 __all__ = [
     "MAX_DAUGHTERS",
@@ -182,17 +183,6 @@ def _isotropic(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _four(e, p3):
     return np.concatenate([np.asarray(e)[:, None], p3], axis=1)
-
-
-def _boost(p4, beta):
-    b2 = np.sum(beta * beta, axis=-1)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.sum(beta * p4[..., 1:], axis=-1)
-    coef = gamma * gamma / (1.0 + gamma) * bp + gamma * p4[..., 0]
-    out = np.empty(np.broadcast_shapes(p4.shape, (*beta.shape[:-1], 4)))
-    out[..., 0] = gamma * (p4[..., 0] + bp)
-    out[..., 1:] = p4[..., 1:] + coef[..., None] * beta
-    return out
 
 
 def _two_body_at_rest(rng, mass, m1, m2):
@@ -303,7 +293,7 @@ def _leptonic(rng, n, lepton_mass):
     m_pair = np.sqrt(np.clip(_dot(pair, pair), 1e-18, None))
     nu1, nu2 = _two_body_at_rest(rng, m_pair, 0.0, 0.0)
     beta = pair[:, 1:] / pair[:, :1]
-    nu1, nu2 = _boost(nu1, beta), _boost(nu2, beta)
+    nu1, nu2 = boost(nu1, beta), boost(nu2, beta)
     h = -(f_as / f_is)[:, None] * n_l
     return [lep, nu1, nu2], h
 
@@ -376,7 +366,7 @@ def _rho(rng, n):
     pi = _four(np.sqrt(p * p + M_PI**2), p[:, None] * direction)
     pi0 = _four(np.sqrt(p * p + M_PI0**2), -p[:, None] * direction)
     beta = rho[:, 1:] / rho[:, :1]
-    pi, pi0 = _boost(pi, beta), _boost(pi0, beta)
+    pi, pi0 = boost(pi, beta), boost(pi0, beta)
     big_q = pi + pi0
     d = pi - pi0
     j = d - (_dot(d, big_q) / _dot(big_q, big_q))[:, None] * big_q
@@ -432,7 +422,7 @@ def _three_body_flat(rng, mass, masses):
     p12, p3 = _two_body_at_rest(rng, mass, m12, m3)
     p1, p2 = _two_body_at_rest(rng, m12, m1, m2)
     beta = p12[:, 1:] / p12[:, :1]
-    return _boost(p1, beta), _boost(p2, beta), p3
+    return boost(p1, beta), boost(p2, beta), p3
 
 
 def _a1(rng, n, pdg):
@@ -442,7 +432,7 @@ def _a1(rng, n, pdg):
     a1, nu = _two_body_at_rest(rng, np.full(n, M_TAU), q, 0.0)
     p1, p2, p3 = _three_body_flat(rng, q, masses)
     beta = a1[:, 1:] / a1[:, :1]
-    pions = [_boost(p, beta) for p in (p1, p2, p3)]
+    pions = [boost(p, beta) for p in (p1, p2, p3)]
     alpha = (M_TAU**2 - 2.0 * q2) / (M_TAU**2 + 2.0 * q2)
     h = alpha[:, None] * a1[:, 1:] / np.linalg.norm(a1[:, 1:], axis=1, keepdims=True)
     return [*pions, nu], h

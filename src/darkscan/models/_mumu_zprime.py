@@ -42,6 +42,7 @@ import vegas
 
 from darkscan import _validate
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_MU
+from darkscan.lorentz import boost, kallen, minkowski_dot
 
 __all__ = [
     "amplitude_tensor",
@@ -77,18 +78,6 @@ GAMMA = np.array(
     [np.block([[_I2, _Z2], [_Z2, -_I2]])]
     + [np.block([[_Z2, _SIGMA[i]], [-_SIGMA[i], _Z2]]) for i in range(3)]
 )
-
-
-def minkowski_dot(a, b) -> np.ndarray:
-    """Minkowski product a.b = a0 b0 - a.b of four-vectors (..., 4) (E, px, py, pz)."""
-    a = np.asarray(a)
-    b = np.asarray(b)
-    return (
-        a[..., 0] * b[..., 0]
-        - a[..., 1] * b[..., 1]
-        - a[..., 2] * b[..., 2]
-        - a[..., 3] * b[..., 3]
-    )
 
 
 def _slash(p: np.ndarray) -> np.ndarray:
@@ -333,28 +322,10 @@ def matrix_element_squared(
     return 0.25 * (minus_g + longitudinal)
 
 
-def boost(p, beta) -> np.ndarray:
-    """Lorentz-boost four-momenta p (N, 4) by velocity vectors beta (N, 3) (or (3,)).
-
-    A particle at rest acquires velocity +beta.
-    """
-    p = np.atleast_2d(np.asarray(p, dtype=float))
-    beta = np.broadcast_to(np.asarray(beta, dtype=float), (p.shape[0], 3))
-    b2 = np.sum(beta**2, axis=-1)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.sum(beta * p[:, 1:], axis=-1)
-    safe_b2 = np.where(b2 > 0, b2, 1.0)
-    coef = np.where(b2 > 0, (gamma - 1.0) * bp / safe_b2, 0.0) + gamma * p[:, 0]
-    out = np.empty_like(p)
-    out[:, 0] = gamma * (p[:, 0] + bp)
-    out[:, 1:] = p[:, 1:] + coef[:, None] * beta
-    return out
-
-
-def _two_body_momentum(m_parent2, m_a, m_b):
-    """Momentum of the daughters in the rest frame of a parent of squared mass m_parent2."""
-    lam = (m_parent2 - (m_a + m_b) ** 2) * (m_parent2 - (m_a - m_b) ** 2)
-    return np.sqrt(np.clip(lam, 0.0, None)) / (2.0 * np.sqrt(m_parent2))
+def _daughter_momentum(m_parent2, m_a, m_b):
+    """Daughter momentum for a parent of squared mass ``m_parent2`` (no checks: hot path)."""
+    lam = np.clip(kallen(m_parent2, m_a * m_a, m_b * m_b), 0.0, None)
+    return np.sqrt(lam) / (2.0 * np.sqrt(m_parent2))
 
 
 def _orthonormal_frame(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -431,7 +402,7 @@ def sample_phase_space(sqrt_s: float, m_zprime: float, x, *, m_mu: float = M_MU,
     m_x = np.sqrt(m_x2)
 
     # e+e- -> Z' X in the CM frame
-    p_star = _two_body_momentum(s, m_zprime, m_x)
+    p_star = _daughter_momentum(s, m_zprime, m_x)
     cos_t = 2.0 * x[:, 1] - 1.0
     sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
     phi = 2.0 * np.pi * x[:, 2]
@@ -444,7 +415,7 @@ def sample_phase_space(sqrt_s: float, m_zprime: float, x, *, m_mu: float = M_MU,
     # X -> mu- mu+ in the X rest frame, polar axis = X flight direction (-n_z)
     axis = -n_z
     e1, e2 = _orthonormal_frame(axis)
-    k_star = _two_body_momentum(m_x2, m_mu, m_mu)
+    k_star = _daughter_momentum(m_x2, m_mu, m_mu)
     cos_d = 2.0 * x[:, 3] - 1.0
     sin_d = np.sqrt(np.clip(1.0 - cos_d**2, 0.0, None))
     phi_d = 2.0 * np.pi * x[:, 4]

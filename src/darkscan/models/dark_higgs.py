@@ -49,6 +49,7 @@ import numpy as np
 from darkscan import _validate
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_MU, M_PI0, M_TAU
 from darkscan.errors import PhysicsDomainError
+from darkscan.lorentz import kallen
 from darkscan.models._base import DecayingModel, Quantity
 from darkscan.models.hadronic_r import (
     NARROW_RESONANCES,
@@ -70,18 +71,6 @@ _W_SPLIT = 1.1
 _NARROW = tuple(v for v in NARROW_RESONANCES if v.p_wave_daughter_mass is None)
 #: sigma_pt * s = 4 pi alpha^2 / 3, the normalisation of R.
 _SIGMA_PT_S = 4.0 * math.pi * ALPHA_EM**2 / 3.0
-
-
-def kallen(x, y, z) -> np.ndarray:
-    """Kallen function lambda(x, y, z) = x^2 + y^2 + z^2 - 2xy - 2xz - 2yz.
-
-    Examples
-    --------
-    >>> float(kallen(1.0, 0.0, 0.0))
-    1.0
-    """
-    x, y, z = (np.asarray(v, dtype=float) for v in (x, y, z))
-    return x**2 + y**2 + z**2 - 2 * x * y - 2 * x * z - 2 * y * z
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from darkscan.constants import ALPHA_EM, M_E, M_MU
 from darkscan.errors import ConfigError, PhysicsDomainError
 from darkscan.generate.isr import convolve_isr
 from darkscan.generate.processes import mumu_gamma as mg
+from darkscan.lorentz import boost
 from darkscan.models.sm_cross_sections import born_mumu_cross_section, sm_cross_section
 
 COLLIDER = belle2()
@@ -81,8 +82,8 @@ def _random_point(rng, sqrt_s, m, e_gamma):
     n = rng.normal(size=3)
     n /= np.linalg.norm(n)
     p = math.sqrt(mq * mq / 4 - m * m)
-    qm = mg._boost(np.concatenate([[mq / 2], p * n]), q[1:] / q[0])
-    qp = mg._boost(np.concatenate([[mq / 2], -p * n]), q[1:] / q[0])
+    qm = boost(np.concatenate([[mq / 2], p * n]), q[1:] / q[0])
+    qp = boost(np.concatenate([[mq / 2], -p * n]), q[1:] / q[0])
     h = sqrt_s / 2
     return np.array([h, 0, 0, h]), np.array([h, 0, 0, -h]), qm, qp, k
 

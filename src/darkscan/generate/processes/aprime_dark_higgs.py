@@ -67,6 +67,7 @@ from darkscan.generate.event_record import (
 )
 from darkscan.generate.isr import convolve_isr, isr_photons, sample_partonic_collisions
 from darkscan.generate.phasespace import boost, sample_decay_displacement
+from darkscan.lorentz import kallen
 
 __all__ = [
     "PDG_DARK_HIGGS",
@@ -78,10 +79,6 @@ __all__ = [
 GENERATOR_NAME = "darkscan.generate.processes.aprime_dark_higgs"
 #: PDG code used for the dark Higgs h' (spin-0 mediator, codes 51-60 of the PDG scheme).
 PDG_DARK_HIGGS = PDG_ALP
-
-
-def _kallen(x, y, z):
-    return x * x + y * y + z * z - 2.0 * (x * y + x * z + y * z)
 
 
 def sigma_hat_aprime_dark_higgs(s_hat, m_aprime, m_dark_higgs, epsilon, alpha_dark):
@@ -98,7 +95,7 @@ def sigma_hat_aprime_dark_higgs(s_hat, m_aprime, m_dark_higgs, epsilon, alpha_da
     """
     s = np.asarray(s_hat, dtype=float)
     r = m_aprime**2 / s
-    lam = _kallen(1.0, r, m_dark_higgs**2 / s)
+    lam = kallen(1.0, r, m_dark_higgs**2 / s)
     open_ = (lam > 0) & (s > (m_aprime + m_dark_higgs) ** 2)
     lam = np.where(open_, lam, 0.0)
     sigma = (
@@ -119,7 +116,7 @@ def d_sigma_aprime_dark_higgs(s_hat, cos_theta, m_aprime, m_dark_higgs, epsilon,
     s = np.asarray(s_hat, dtype=float)
     c = np.asarray(cos_theta, dtype=float)
     r = m_aprime**2 / s
-    lam = np.clip(_kallen(1.0, r, m_dark_higgs**2 / s), 0.0, None)
+    lam = np.clip(kallen(1.0, r, m_dark_higgs**2 / s), 0.0, None)
     sigma = sigma_hat_aprime_dark_higgs(s, m_aprime, m_dark_higgs, epsilon, alpha_dark)
     return sigma * 0.75 * (lam * (1.0 - c * c) + 8.0 * r) / (lam + 12.0 * r)
 
@@ -306,7 +303,7 @@ def generate_aprime_dark_higgs(
             weighted=weighted,
         )
         root = np.sqrt(coll.s_hat)
-        p_star = np.sqrt(np.clip(_kallen(coll.s_hat, m_a * m_a, m_h * m_h), 0.0, None)) / (
+        p_star = np.sqrt(np.clip(kallen(coll.s_hat, m_a * m_a, m_h * m_h), 0.0, None)) / (
             2.0 * root
         )
         phi = rng.uniform(0.0, 2.0 * math.pi, m)

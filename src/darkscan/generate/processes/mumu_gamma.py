@@ -128,6 +128,7 @@ from darkscan.generate.event_record import (
     seed_record,
 )
 from darkscan.generate.isr import convolve_isr, isr_beta, sample_energy_fraction
+from darkscan.lorentz import boost
 
 __all__ = [
     "DileptonEvents",
@@ -160,18 +161,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         - a[..., 2] * b[..., 2]
         - a[..., 3] * b[..., 3]
     )
-
-
-def _boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Boost (..., 4) vectors from a frame moving with velocity ``beta`` (..., 3); no checks."""
-    b2 = np.sum(beta * beta, axis=-1)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.sum(beta * p4[..., 1:], axis=-1)
-    coef = gamma * gamma / (1.0 + gamma) * bp + gamma * p4[..., 0]
-    out = np.empty(np.broadcast_shapes(p4.shape, (*beta.shape[:-1], 4)))
-    out[..., 0] = gamma * (p4[..., 0] + bp)
-    out[..., 1:] = p4[..., 1:] + coef[..., None] * beta
-    return out
 
 
 def _frame(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -513,8 +502,8 @@ def _propose_fsr(rng: np.random.Generator, s: np.ndarray, m: float, e_min: float
     lm = np.concatenate([e_l[:, None], p_star[:, None] * n_dir], axis=1)
     lp = np.concatenate([e_l[:, None], -p_star[:, None] * n_dir], axis=1)
     beta_q = -(e_g / (root - e_g))[:, None] * k_dir  # Q = P - k moves against the photon
-    lm = _boost(lm, beta_q)
-    lp = _boost(lp, beta_q)
+    lm = boost(lm, beta_q)
+    lp = boost(lp, beta_q)
     k = np.concatenate([e_g[:, None], e_g[:, None] * k_dir], axis=1)
     half = 0.5 * root
     zeros = np.zeros(n)

@@ -57,6 +57,7 @@ from darkscan.generate.processes.mumu_gamma import (
     sigma_dilepton_isr,
 )
 from darkscan.generate.tau_decays import sample_tau_pair_decays
+from darkscan.lorentz import boost
 
 __all__ = ["TAU_CTAU", "generate_tautau", "pair_frame"]
 
@@ -74,17 +75,6 @@ def _lorentz_boost_z(p4, beta):
     b = beta[:, None]
     out[..., 0] = g * (p4[..., 0] + b * p4[..., 3])
     out[..., 3] = g * (p4[..., 3] + b * p4[..., 0])
-    return out
-
-
-def _boost(p4, beta):
-    b2 = np.sum(beta * beta, axis=-1)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.sum(beta * p4[..., 1:], axis=-1)
-    coef = gamma * gamma / (1.0 + gamma) * bp + gamma * p4[..., 0]
-    out = np.empty(np.broadcast_shapes(p4.shape, (*beta.shape[:-1], 4)))
-    out[..., 0] = gamma * (p4[..., 0] + bp)
-    out[..., 1:] = p4[..., 1:] + coef[..., None] * beta
     return out
 
 
@@ -200,11 +190,11 @@ def pair_frame(tau_minus, tau_plus):
     """
     q = tau_minus + tau_plus
     beta_pair = q[:, 1:] / q[:, :1]
-    tm = _boost(tau_minus, -beta_pair)
+    tm = boost(tau_minus, -beta_pair)
     beam = np.zeros_like(tm)
     beam[:, 0] = 1.0
     beam[:, 3] = 1.0
-    beam = _boost(beam, -beta_pair)
+    beam = boost(beam, -beta_pair)
     p = np.linalg.norm(tm[:, 1:], axis=1)
     z = tm[:, 1:] / p[:, None]
     b = beam[:, 1:] / np.linalg.norm(beam[:, 1:], axis=1, keepdims=True)
