@@ -354,6 +354,62 @@ def simulate_command(
     console.print(f"{sample.n_events} events simulated with card {card}; wrote {written}")
 
 
+# ----------------------------------------------------------------------------- run
+@app.command("run")
+def run_search(
+    search: Annotated[str, typer.Argument(help="Search name, e.g. zprime-invisible.")],
+    lumi: Annotated[
+        float | None, typer.Option("--lumi", help="Analysis luminosity in fb^-1 (default 79.7).")
+    ] = None,
+    masses: Annotated[
+        str | None,
+        typer.Option("--masses", help="Masses in GeV: 0.5,1,3 or start:stop:step (0.5:9:0.5)."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="bayes (counting) or cls (template fit).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML configuration (copy the shipped one).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default results/SEARCH).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Run seed (recorded in manifest.json).")
+    ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="inprocess, processes or dask (default from the config)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Number of worker processes.")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="'local': run on a Dask LocalCluster.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="tcp://HOST:PORT of a running Dask scheduler.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Reuse finished chunks of a previous run.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Rich progress bars.")
+    ] = True,
+) -> None:
+    """Run a search end to end: generate, simulate, select, limits, plots, HEPData."""
+    from darkscan.searches.cli_run import run_command
+
+    if cluster is not None and cluster != "local":
+        raise ConfigError(
+            f"--cluster {cluster!r}: only 'local' is supported; use --scheduler for a running cluster"
+        )
+    run_command(
+        search, lumi, masses, method, config, out, seed, executor=executor, workers=workers,
+        progress=progress, resume=resume, cluster=cluster, scheduler=scheduler, console=console,
+    )  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- limits
 @app.command("limits")
 def limits(

@@ -1,0 +1,313 @@
+"""Tests of the Z' -> invisible search (darkscan.searches.zprime_invisible, cli_run)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import awkward as ak
+import numpy as np
+import pytest
+import yaml
+
+from darkscan import runner
+from darkscan.beams import belle2
+from darkscan.errors import ConfigError
+from darkscan.models import LmuLtauZprime
+from darkscan.report.results import read_limits_json
+from darkscan.searches import zprime_invisible as zp
+from darkscan.searches.cli_run import parse_masses, run_command
+from darkscan.searches.config import default_config_path, load_search_config
+
+COLLIDER = belle2()
+M_MU = 0.1056583755  # GeV, PDG 2022
+
+
+# ------------------------------------------------------------------ hand-built events
+def _boost_x(p4: np.ndarray, beta: float) -> np.ndarray:
+    g = 1.0 / math.sqrt(1.0 - beta * beta)
+    e, px = p4[..., 0], p4[..., 1]
+    out = p4.copy()
+    out[..., 0] = g * (e + beta * px)
+    out[..., 1] = g * (px + beta * e)
+    return out
+
+
+def _dimuon(q0: float, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """mu+, mu- (lab) whose CM sum is (q0, q, 0, 0): decay along y, boost along x."""
+    m = math.sqrt(q0 * q0 - q * q)
+    k = math.sqrt(m * m / 4 - M_MU**2)
+    e = m / 2
+    plus = _boost_x(np.array([e, 0.0, k, 0.0]), q / q0)
+    minus = _boost_x(np.array([e, 0.0, -k, 0.0]), q / q0)
+    return COLLIDER.to_lab(plus), COLLIDER.to_lab(minus)
+
+
+def _track(p4, charge, muon_id=0.9):
+    e, px, py, pz = (float(x) for x in p4)
+    p = math.sqrt(px * px + py * py + pz * pz)
+    return {
+        "px": px, "py": py, "pz": pz, "E": e, "p": p, "pt": math.hypot(px, py),
+        "cosTheta": pz / p, "phi": math.atan2(py, px), "charge": charge, "d0": 0.0,
+        "z0": 0.0, "muonID": muon_id, "electronID": 0.0, "pionID": 0.0, "kaonID": 0.0,
+        "clusterE": 0.2, "mcIndex": 0, "mcPDG": -13 * charge,
+    }  # fmt: skip
+
+
+def _cluster(e, theta, phi, matched=False):
+    return {
+        "E": e, "clusterE": e, "theta": theta, "phi": phi, "cosTheta": math.cos(theta),
+        "clusterReg": 2, "isTrackMatched": matched, "isBeamBackground": False, "mcIndex": -1,
+    }  # fmt: skip
+
+
+TRIG_ON = {"two_track": True, "single_muon": True, "single_photon": False,
+           "three_photon": False, "displaced_vertex": False, "any": True}  # fmt: skip
+TRIG_OFF = dict.fromkeys(TRIG_ON, False)
+
+
+def _direction(p4):
+    return math.atan2(math.hypot(p4[1], p4[2]), p4[3]), math.atan2(p4[2], p4[1])
+
+
+def _event(plus, minus, *, clusters=(), trigger=TRIG_ON, weight=1.0, charges=(1, -1)):
+    matched = [_cluster(0.2, *_direction(p), matched=True) for p in (plus, minus)]
+    return {
+        "tracks": [_track(plus, charges[0]), _track(minus, charges[1])],
+        "clusters": matched + list(clusters),
+        "trigger": trigger,
+        "weight": weight,
+    }
+
+
+def _params():
+    cfg = load_search_config()
+    _, params = zp.sample_params(cfg, [1.0])
+    return params["mumu"]
+
+
+def _bin_centre(h, axis: str) -> float:
+    """Centre of the one filled bin along ``axis``."""
+    other = [a.name for a in h.axes if a.name != axis]
+    proj = h.project(axis) if other else h
+    vals = proj.values()
+    (idx,) = np.flatnonzero(vals)
+    return float(h.axes[axis].centers[idx])
+
+
+def test_recoil_mass_sign_convention_through_the_search():
+    # CM dimuon (Q0, |q|) = (sqrt(s) - 0.2, 0.5) GeV: M_rec^2 = (sqrt(s) - Q0)^2 - q^2
+    # = 0.04 - 0.25 = -0.21 GeV^2 < 0, so M_rec = -sqrt(0.21) (signed square root,
+    # Belle II PRL 124, 141801 (2020))
+    sqrt_s = COLLIDER.sqrt_s
+    plus, minus = _dimuon(sqrt_s - 0.2, 0.5)
+    out = zp.select_and_fill(ak.Array([_event(plus, minus, weight=2.0)]), _params(), COLLIDER)
+    spectrum, m2 = out["spectrum"], out["m2_pt_cos"]
+    assert spectrum.sum().value == pytest.approx(2.0)  # the event is selected
+    expected = -math.sqrt(0.21)
+    assert abs(_bin_centre(spectrum, "recoil_mass") - expected) <= spectrum.axes[0].widths[0] / 2
+    assert abs(_bin_centre(m2, "m2") - (-0.21)) <= m2.axes["m2"].widths[0] / 2
+    # and the physical case M_rec^2 = (sqrt(s) - Q0)^2 - q^2 = 3^2 with Q0 chosen accordingly
+    q = 1.5
+    q0 = sqrt_s - math.sqrt(9.0 + q * q)
+    plus, minus = _dimuon(q0, q)
+    out = zp.select_and_fill(ak.Array([_event(plus, minus)]), _params(), COLLIDER)
+    assert abs(_bin_centre(out["spectrum"], "recoil_mass") - 3.0) <= 0.05
+    assert abs(_bin_centre(out["m2_pt_cos"], "m2") - 9.0) <= 0.02
+    # p_T(mu mu, CM) = |q| = 1.5 GeV, recoil along -x in the CM: |cos theta_rec| = 0
+    assert abs(_bin_centre(out["m2_pt_cos"], "pt") - 1.5) <= 0.125
+    assert _bin_centre(out["m2_pt_cos"], "cos") == pytest.approx(0.05)
+
+
+def test_selection_on_hand_built_events():
+    sqrt_s = COLLIDER.sqrt_s
+    q = 1.5
+    plus, minus = _dimuon(sqrt_s - math.sqrt(9.0 + q * q), q)
+    # the recoil points along -x in the CM frame; in the lab its direction is:
+    rec_lab = COLLIDER.to_lab(np.array([math.sqrt(9.0 + q * q), -q, 0.0, 0.0]))
+    th, ph = _direction(rec_lab)
+    events = ak.Array(
+        [
+            _event(plus, minus, weight=1.0),  # passes
+            _event(plus, minus, trigger=TRIG_OFF, weight=2.0),  # no trigger
+            _event(plus, minus, charges=(1, 1), weight=3.0),  # same charge
+            _event(plus, minus, clusters=[_cluster(0.5, th + math.radians(10), ph)], weight=4.0),
+            _event(plus, minus, clusters=[_cluster(0.6, 0.6, ph + math.pi)], weight=5.0),
+            _event(plus, minus, clusters=[_cluster(0.3, th + math.radians(20), ph)], weight=6.0),
+        ]
+    )
+    out = zp.select_and_fill(events, _params(), COLLIDER, scale=0.5)
+    # selected: event 0 and event 5 (a 0.3 GeV photon 20 deg from the recoil: outside the
+    # 15 deg veto cone and below the 0.4 GeV extra-energy cut); weights x scale 0.5
+    assert out["m2_pt_cos"].sum().value == pytest.approx(0.5 * (1.0 + 6.0), rel=1e-12)
+    flow = {k.split("/")[2]: v for k, v in out.items() if k.endswith("/n")}
+    assert flow["all"] == 6 and flow["trigger"] == 5 and flow["opposite_charge"] == 4
+    assert flow["recoil_photon_veto"] == 3  # the 10 deg photon is vetoed
+    assert flow["extra_energy"] == 2  # the 0.6 GeV backward photon fails E_extra < 0.4 GeV
+    assert out["sum_w"] == pytest.approx(0.5 * 21.0)
+
+
+def test_mass_grid_follows_the_resolution():
+    cfg = load_search_config()
+    m = zp.mass_grid(cfg)
+    assert m[0] == pytest.approx(0.1) and m[-1] == pytest.approx(9.0)
+    # consecutive points are spacing_in_sigma x sigma(M^2) apart in M^2 (to within the
+    # variation of sigma across one step and the 1/(2n) rounding of mass_bins_from_resolution)
+    step = np.diff(m**2) / zp.nominal_sigma_m2(0.5 * (m[1:] + m[:-1]), cfg)
+    assert np.allclose(step, cfg.signal.spacing_in_sigma, rtol=0.1)
+    cfg = load_search_config(overrides={"signal": {"masses": [3.0, 1.0, 1.0]}})
+    assert zp.mass_grid(cfg).tolist() == [1.0, 3.0]
+
+
+def test_limit_to_coupling_translation_at_one_point():
+    # Independent computation at m = 1 GeV: sigma(e+e- -> mu mu Z') at g' = 1 from VEGAS
+    # with the Dirac-matrix |M|^2 (darkscan.models), BR_inv from the widths written out:
+    # Gamma(nu nubar) = 2 g^2 m/(24 pi), Gamma(mu mu) = g^2 m/(12 pi)(1 + 2x) sqrt(1 - 4x)
+    m, sigma_ul = 1.0, 10.0
+    x = M_MU**2 / m**2
+    g_nu, g_mu = 2.0 * m / (24 * math.pi), m / (12 * math.pi) * (1 + 2 * x) * math.sqrt(1 - 4 * x)
+    br_inv = g_nu / (g_nu + g_mu)
+    sigma_vegas, _ = LmuLtauZprime(m_zprime=m, g_prime=1.0).cross_section_mumu_zprime(
+        COLLIDER.sqrt_s, rng=np.random.default_rng(11), n_points=20_000, n_iterations=6
+    )
+    expected = math.sqrt(sigma_ul / (sigma_vegas * br_inv))
+    # the search's own reference cross section (generator MC integral, no ISR here)
+    cfg = load_search_config(overrides={"signal": {"isr": False, "energy_spread": False}})
+    sigma_ref = zp.reference_cross_section([m], cfg, np.random.default_rng(5))
+    assert sigma_ref[0] == pytest.approx(sigma_vegas, rel=0.02)
+    g = zp.coupling_limits([m], [sigma_ul], sigma_ref)
+    assert g[0] == pytest.approx(expected, rel=0.01)
+    # NaN / infinite limits stay undefined
+    assert np.isnan(zp.coupling_limits([m, m], [np.inf, np.nan], [1.0, 1.0])).all()
+
+
+def test_fit_peak_recovers_a_gaussian_with_a_tail():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(9.0, 0.25, 20_000), 9.0 - rng.exponential(1.0, 3_000)])
+    edges = np.arange(5.0, 13.0, 0.04)
+    mu, sigma, err = zp.fit_peak(np.histogram(x, edges)[0], edges)
+    assert mu == pytest.approx(9.0, abs=0.02)
+    assert sigma == pytest.approx(0.25, rel=0.05)
+    assert 0 < err < 0.01
+
+
+def test_parse_masses_and_cli_errors():
+    assert parse_masses("0.5:1.5:0.5") == [0.5, 1.0, 1.5]
+    assert parse_masses([1, 2]) == [1.0, 2.0]
+    for bad in ("a,b", "1:0:1", "-1"):
+        with pytest.raises(ConfigError, match="--masses"):
+            parse_masses(bad)
+    with pytest.raises(ConfigError, match="--method 'mle'"):
+        run_command("zprime-invisible", method="mle")
+    with pytest.raises(ConfigError, match="--lumi"):
+        run_command("zprime-invisible", lumi=-1.0)
+    with pytest.raises(ConfigError, match="unknown search"):
+        run_command("monojet")
+
+
+# ------------------------------------------------------------------ end to end
+TINY = {
+    "signal": {"n_events": 500},
+    "backgrounds": {
+        "mumu": {"n_events": 20_000},
+        "tautau": {"n_events": 20_000},
+        "eemumu": {"n_events": 1_000},
+    },
+    "run": {"unit_size": 50_000, "executor": "inprocess", "n_workers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    from rich.console import Console
+
+    from darkscan.searches.config import merge_config
+
+    tmp = tmp_path_factory.mktemp("zprime")
+    config = tmp / "tiny.yaml"
+    config.write_text(
+        yaml.safe_dump(merge_config(yaml.safe_load(default_config_path().read_text()), TINY))
+    )
+    out = tmp / "results"
+    buffer = io.StringIO()
+    files = run_command(
+        "zprime-invisible", lumi=79.7, masses="0.5,3,6", method="bayes", config=config,
+        out=out, seed=3, progress=False, console=Console(file=buffer, width=200),
+    )  # fmt: skip
+    return {"files": files, "out": out, "config": config, "text": buffer.getvalue()}
+
+
+def test_end_to_end_run_produces_all_outputs(e2e):
+    out = e2e["out"]
+    for name in ("limits.json", "manifest.json", "analysis.json", "cutflow.md", "cutflow.tex",
+                 "hepdata.tar.gz", "hepdata/submission.yaml"):  # fmt: skip
+        assert (out / name).is_file(), name
+    for stem in ("exclusion_gprime", "recoil_mass_spectrum", "signal_efficiency"):
+        for suffix in (".png", ".pdf"):
+            assert (out / (stem + suffix)).stat().st_size > 1000
+    limits = read_limits_json(out / "limits.json")
+    assert limits.metadata.pseudo_data and not limits.metadata.unblinded
+    assert limits.mass.tolist() == [0.5, 3.0, 6.0]
+    exp = limits.coupling["expected"]
+    assert np.all(np.isfinite(exp)) and np.all((exp > 1e-5) & (exp < 10.0))
+    band = [limits.coupling[k] for k in ("expected_minus2", "expected", "expected_plus2")]
+    assert np.all(band[0] <= band[1]) and np.all(band[1] <= band[2])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"]["run_seed"] == 3
+    assert manifest["luminosities"]["analysis"] == 79.7
+    # simulated statistics: 20000 mu mu events in sigma(filter) ~ 0.74 nb -> ~0.03 fb^-1
+    assert 0.01 < manifest["luminosities"]["simulated:mumu"] < 0.1
+    text = e2e["text"]
+    assert "PSEUDO-DATA" in text and "Results written to" in text
+    assert "pi+ pi-" in text  # says which background is not simulated
+
+
+def test_luminosity_scaling_and_cls_variant(e2e):
+    cfg = load_search_config(e2e["config"], {"run": {"seed": 3}})
+    masses = [0.5, 3.0, 6.0]
+    result = runner.run(
+        zp.process_chunk,
+        zp.plan(cfg, masses),
+        seed=3,
+        run_dir=e2e["out"] / "checkpoints",
+        resume=True,
+    )
+    assert result.n_events_run == 0  # everything from the checkpoints: same events
+    one = zp.analyse(result, cfg, masses, luminosity=79.7)
+    two = zp.analyse(result, cfg, masses, luminosity=159.4)
+    for name, b in one.background.items():
+        # expected yields are L x sum of weights: doubling L doubles them exactly
+        assert two.background[name] == pytest.approx(2.0 * b, rel=1e-12, abs=0.0), name
+    assert two.efficiency == pytest.approx(one.efficiency, rel=1e-12)
+    assert two.sigma_reference == pytest.approx(one.sigma_reference, rel=1e-12)
+    # the CLs template fit on the same histograms gives finite, ordered limits
+    cls = zp.analyse(result, cfg, masses, method="cls")
+    exp = cls.sigma_limits["expected"]
+    assert np.all(np.isfinite(exp)) and np.all(exp > 0)
+    assert np.all(cls.sigma_limits["expected_minus1"] <= exp + 1e-9)
+
+
+@pytest.mark.slow
+def test_mva_tau_suppression_variant(tmp_path):
+    overrides = {
+        **TINY,
+        "tau_suppression": {
+            "method": "mva",
+            "mva": {"n_train_signal": 300, "n_train_background": 20_000, "max_iter": 30},
+        },
+    }
+    res, files = zp.run(masses=[1.0, 3.0], out=tmp_path, seed=5, overrides=overrides)
+    clf = tmp_path / "mva" / "tau_classifier.pkl"
+    assert clf.is_file()
+    # the score replaces |cos theta_rec| as third axis: cuts are lower cuts on the score
+    assert set(res.cuts) == {"pt_min", "pt_max", "score_min"}
+    assert np.all((res.cuts["score_min"] >= 0.0) & (res.cuts["score_min"] < 1.0))
+    assert np.all(np.isfinite(res.sigma_limits["expected"]))
+    # training events come from random streams of their own, never handed to process_chunk:
+    # the streams of the training and of the evaluation samples differ
+    train = runner.unit_rng(5, "mva-train:tautau", 0).integers(2**62, size=4)
+    evaluation = runner.unit_rng(5, "tautau", 0).integers(2**62, size=4)
+    assert not np.array_equal(train, evaluation)
+    manifest = json.loads(files["manifest"].read_text())
+    assert manifest["config"]["tau_suppression"]["method"] == "mva"
