@@ -10,6 +10,7 @@ from darkscan.detector.simulate import (
     read_reco_sample,
     simulate,
     simulate_events,
+    simulate_events_reference,
     write_reco_sample,
 )
 from darkscan.detector.trigger import TRIGGER_LINES
@@ -24,5 +25,6 @@ __all__ = [
     "read_reco_sample",
     "simulate",
     "simulate_events",
+    "simulate_events_reference",
     "write_reco_sample",
 ]

@@ -1,9 +1,14 @@
 """Fast simulation driver: truth :class:`~darkscan.generate.event_record.Sample` -> reconstructed events.
 
-:func:`simulate` flattens the truth particles of all events, runs tracking, calorimeter,
-particle identification, KLM, beam background, vertexing and trigger as array operations
-over all particles at once, and regroups the results into one awkward record per event
-(lab frame, basf2-style names):
+:func:`simulate` flattens the truth particles of all events and runs tracking, calorimeter,
+particle identification, KLM, beam background, vertexing and trigger in one fused numba
+kernel (:func:`darkscan.detector._kernels.simulate_flat`: one pass over the events, draws
+inside the kernel), then wraps its column buffers into one awkward record per event
+without copying (lab frame, basf2-style names). :func:`simulate_events_reference` runs the
+same physics with the plain numpy stage functions (:mod:`~darkscan.detector.tracking`,
+:mod:`~darkscan.detector.calorimeter`, ...), the readable reference the kernel is tested
+against (``tests/detector/test_kernels.py``: statistically equivalent, and equal where the
+card makes the simulation deterministic). The records:
 
 ``tracks``
     px, py, pz, E, p, pt, cosTheta, phi, charge, d0, z0, muonID, electronID, pionID, kaonID,
@@ -32,7 +37,10 @@ Generator per stage (tracking, calorimeter, PID, KLM, beam background, vertexing
 so the same seed gives bit-identical output and changing one stage's card (e.g. switching
 off beam background) leaves the draws of the other stages unchanged. There is no other
 state: simulating chunks with their own SeedSequence children and concatenating gives the
-same events as simulating them with those seeds in any order or on any worker.
+same events as simulating them with those seeds in any order or on any worker. The kernel
+and the reference consume their stage Generators in different orders (the kernel event by
+event, with fewer draws: see :mod:`darkscan.detector._kernels`), so for one seed they give
+different (equally distributed) events.
 
 Examples
 --------
@@ -61,12 +69,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkscan.beams import get_collider
+from darkscan.detector._kernels import COUNTER_STAGES, poisson_cdf_table, simulate_flat
 from darkscan.detector.beam_background import beam_background_clusters, beam_background_tracks
 from darkscan.detector.calorimeter import reconstruct_clusters
 from darkscan.detector.card import DetectorCard, card_from_dict, card_hash, load_card
-from darkscan.detector.pid import reconstruct_klm_clusters, track_pid
+from darkscan.detector.pid import HYPOTHESES, SPECIES, reconstruct_klm_clusters, track_pid
+from darkscan.detector.tracking import _parameters as _tracking_resolution
 from darkscan.detector.tracking import reconstruct_tracks
-from darkscan.detector.trigger import evaluate_trigger
+from darkscan.detector.trigger import TRIGGER_LINES, evaluate_trigger
 from darkscan.detector.vertexing import reconstruct_vertices
 from darkscan.errors import ConfigError, InputFileError
 from darkscan.generate.event_record import Sample, seed_record
@@ -78,6 +88,7 @@ __all__ = [
     "read_reco_sample",
     "simulate",
     "simulate_events",
+    "simulate_events_reference",
     "write_reco_sample",
 ]
 
@@ -172,8 +183,247 @@ def _f32(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def simulate_events(events: ak.Array, card: DetectorCard, rng: np.random.Generator) -> ak.Array:
-    """Simulate the detector response for an awkward truth event record.
+def _stage_generators(rng: np.random.Generator) -> dict:
+    """One independent Generator per stage, seeded by seven integers drawn from ``rng``."""
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    seeds = rng.integers(0, 2**63 - 1, size=len(_STAGES))
+    return {name: np.random.default_rng(int(s)) for name, s in zip(_STAGES, seeds, strict=True)}
+
+
+def _kernel_parameters(card: DetectorCard) -> dict:
+    """The card as the flat float64 parameter vectors of :func:`_kernels.simulate_flat`."""
+    t, c, b, v, g = card.tracking, card.calorimeter, card.beam_background, card.vertexing, card
+    cos_lo, cos_hi = np.cos(np.radians([t.theta_max, t.theta_min]))
+    trk = [cos_lo, cos_hi, t.pt_min, t.efficiency_plateau, t.efficiency_pt_scale]
+    trk += [t.max_production_rxy, *_tracking_resolution(t)]
+    cal = [
+        c.forward_theta_min,
+        c.forward_theta_max,
+        c.barrel_theta_min,
+        c.barrel_theta_max,
+        c.backward_theta_min,
+        c.backward_theta_max,
+        c.energy_resolution_a,
+        c.energy_resolution_b,
+        c.energy_resolution_c,
+        c.angle_resolution_a,
+        c.angle_resolution_b,
+        c.energy_threshold,
+        c.photon_efficiency,
+        c.mip_energy,
+        c.mip_energy_width,
+        c.hadron_shower_probability,
+        c.charged_pt_min_barrel,
+        c.merge_angle,
+    ]
+    pid = []
+    for hyp in HYPOTHESES:
+        h = getattr(card.pid, hyp)
+        pid.append(
+            [h.efficiency, h.p_turn_on, h.p_width, h.theta_min, h.theta_max]
+            + [h.misid.get(s, 0.0) for s in SPECIES]
+        )
+    k = card.pid.klong
+    klm = [k.efficiency, k.p_turn_on, k.p_width, k.theta_min, k.theta_max, k.angle_resolution]
+    bkg = [
+        b.photons_mean,
+        b.photon_energy_min,
+        b.photon_energy_scale,
+        b.photon_endcap_fraction,
+        b.tracks_mean,
+        b.track_pt_min,
+        b.track_pt_scale,
+        0.0,
+        t.theta_min,
+        t.theta_max,
+        b.track_d0_width,
+        b.track_z0_width,
+    ]
+    vtx = [
+        v.rxy_min,
+        v.rxy_max,
+        v.efficiency_plateau,
+        v.efficiency_falloff_start,
+        v.efficiency_at_rxy_max,
+        v.position_resolution_a,
+        v.position_resolution_b,
+    ]
+    tr = g.trigger
+    lines = [getattr(tr, name) for name in TRIGGER_LINES]
+    row = get_collider(card.detector.collider).to_cms(np.eye(4))[:, 0]
+    trg = [float(line.enabled) for line in lines] + [line.efficiency for line in lines]
+    trg += [
+        tr.two_track.pt_min,
+        tr.two_track.n_tracks_min,
+        np.radians(tr.two_track.opening_angle_min),
+    ]
+    trg += [tr.single_muon.pt_min, tr.single_muon.muon_id_min]
+    trg += [tr.single_photon.e_cms_min, float(tr.single_photon.barrel_only), *row]
+    trg += [row[0] + np.linalg.norm(row[1:])]
+    trg += [tr.three_photon.n_clusters_min, tr.three_photon.e_min]
+    d = tr.displaced_vertex
+    trg += [d.daughter_pt_min, d.rxy_min, d.rxy_max]
+    f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+    return {
+        "trk": f64(trk),
+        "cal": f64(cal),
+        "pid": f64(pid),
+        "klm": f64(klm),
+        "bkg": f64(bkg),
+        "cdf_photons": poisson_cdf_table(b.photons_mean),
+        "cdf_tracks": poisson_cdf_table(b.tracks_mean),
+        "vtx": f64(vtx),
+        "trg": f64(trg),
+    }
+
+
+_KERNEL_COLUMNS = {
+    "pdg": np.int32,
+    "px": np.float32,
+    "py": np.float32,
+    "pz": np.float32,
+    "E": np.float32,
+    "vx": np.float32,
+    "vy": np.float32,
+    "vz": np.float32,
+    "is_final": np.bool_,
+    "is_invisible": np.bool_,
+    "mother": np.int32,
+}
+
+
+def _flat_columns(particles: ak.Array) -> tuple[dict, np.ndarray]:
+    """Flat contiguous particle columns (kernel dtypes) and event offsets (no copies where
+    the stored layout already fits; other layouts go through :func:`_flatten_particles`)."""
+    layout = ak.to_layout(particles)
+    n_events = len(layout)
+    if isinstance(layout, ak.contents.ListOffsetArray) and isinstance(
+        layout.content, ak.contents.RecordArray
+    ):
+        offsets = np.asarray(layout.offsets.data, dtype=np.int64)
+        start, stop = int(offsets[0]), int(offsets[-1])
+        content = layout.content
+        cols = {}
+        for name, dtype in _KERNEL_COLUMNS.items():
+            leaf = content[name]
+            if isinstance(leaf, ak.contents.NumpyArray):
+                arr = np.asarray(leaf.data)[start:stop]
+            else:
+                arr = np.asarray(ak.to_numpy(ak.Array(leaf)))[start:stop]
+            cols[name] = np.ascontiguousarray(arr, dtype=dtype)
+        return cols, offsets - start
+    cols, counts = _flatten_particles(particles)
+    cols = {k: np.ascontiguousarray(cols[k], dtype=d) for k, d in _KERNEL_COLUMNS.items()}
+    return cols, _offsets(counts) if n_events else np.zeros(1, dtype=np.int64)
+
+
+def _lists(offsets: np.ndarray, columns: dict) -> ak.contents.Content:
+    """A list-of-records layout from offsets and equal-length contiguous columns."""
+    record = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(np.ascontiguousarray(c)) for c in columns.values()],
+        list(columns),
+        length=int(offsets[-1]),
+    )
+    return ak.contents.ListOffsetArray(ak.index.Index64(offsets), record)
+
+
+def simulate_events(
+    events: ak.Array, card: DetectorCard, rng: np.random.Generator, *, counters: dict | None = None
+) -> ak.Array:
+    """Simulate the detector response for an awkward truth event record (fused numba kernel).
+
+    Same physics and output layout as :func:`simulate_events_reference`; the random draws
+    are organised per event (see :mod:`darkscan.detector._kernels` for their order and the
+    reduction of draws), so the two agree in distribution, not event by event.
+
+    Parameters
+    ----------
+    events : awkward.Array
+        Truth events with ``particles`` and ``weight`` (lab frame).
+    card : DetectorCard
+    rng : numpy.random.Generator
+    counters : dict, optional
+        If given, filled with the number of draws per stage (``{stage: (uniform, normal,
+        exponential)}``), e.g. for the benchmark's random-number floor.
+
+    Returns
+    -------
+    awkward.Array
+        Reconstructed events (see the module docstring).
+    """
+    sub = _stage_generators(rng)
+    n_events = len(events)
+    part, p_off = _flat_columns(events.particles)
+    par = _kernel_parameters(card)
+    (
+        t_off, t_f, t_i, t_q, t_b,
+        c_off, c_f, c_reg, c_match, c_b, c_mc,
+        k_off, k_f, k_mc,
+        v_off, v_f, v_i,
+        trig, counter,
+    ) = simulate_flat(
+        p_off,
+        *(part[k] for k in _KERNEL_COLUMNS),
+        par["trk"], par["cal"], par["pid"], par["klm"], par["bkg"],
+        par["cdf_photons"], par["cdf_tracks"], par["vtx"], par["trg"],
+        *(sub[s] for s in COUNTER_STAGES),
+    )  # fmt: skip
+    if counters is not None:
+        counters.update(
+            {s: tuple(int(x) for x in counter[k]) for k, s in enumerate(COUNTER_STAGES)}
+        )
+    nt, nc, nk, nv = int(t_off[-1]), int(c_off[-1]), int(k_off[-1]), int(v_off[-1])
+    tf = t_f[:, :nt]
+    tracks = {
+        "px": tf[0], "py": tf[1], "pz": tf[2], "E": tf[3], "p": tf[4], "pt": tf[5],
+        "cosTheta": tf[6], "phi": tf[7], "charge": t_q[:nt], "d0": tf[8], "z0": tf[9],
+        "muonID": tf[10], "electronID": tf[11], "pionID": tf[12], "kaonID": tf[13],
+        "clusterE": tf[14], "mcIndex": t_i[0, :nt], "mcPDG": t_i[1, :nt],
+        "isBeamBackground": t_b[:nt],
+    }  # fmt: skip
+    cf = c_f[:, :nc]
+    clusters = {
+        "E": cf[0], "clusterE": cf[1], "theta": cf[2], "phi": cf[3], "cosTheta": cf[4],
+        "clusterReg": c_reg[:nc], "isTrackMatched": c_match[:nc],
+        "isBeamBackground": c_b[:nc], "mcIndex": c_mc[:nc],
+    }  # fmt: skip
+    klm = {"theta": k_f[0, :nk], "phi": k_f[1, :nk], "cosTheta": k_f[2, :nk], "mcIndex": k_mc[:nk]}
+    vertices = {
+        "x": v_f[0, :nv], "y": v_f[1, :nv], "z": v_f[2, :nv], "dr": v_f[3, :nv],
+        "track1": v_i[0, :nv], "track2": v_i[1, :nv], "mcIndex": v_i[2, :nv],
+    }  # fmt: skip
+    trigger = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(trig[k]) for k in range(len(TRIGGER_LINES) + 1)],
+        [*TRIGGER_LINES, "any"],
+        length=n_events,
+    )
+    weight = ak.contents.NumpyArray(np.ascontiguousarray(events.weight, dtype=np.float64))
+    layout = ak.contents.RecordArray(
+        [
+            _lists(t_off, tracks),
+            _lists(c_off, clusters),
+            _lists(k_off, klm),
+            _lists(v_off, vertices),
+            trigger,
+            weight,
+            ak.to_layout(events.particles),
+        ],
+        ["tracks", "clusters", "klm_clusters", "vertices", "trigger", "weight", "particles"],
+        length=n_events,
+    )
+    return ak.Array(layout)
+
+
+def simulate_events_reference(
+    events: ak.Array, card: DetectorCard, rng: np.random.Generator
+) -> ak.Array:
+    """Simulate the detector response with the plain numpy stage functions (reference).
+
+    Readable reference of :func:`simulate_events`: each stage runs as array operations over
+    all particles (:func:`~darkscan.detector.tracking.reconstruct_tracks`,
+    :func:`~darkscan.detector.calorimeter.reconstruct_clusters`, ...) with the draw order
+    documented there. Same physics and output layout as :func:`simulate_events`.
 
     Parameters
     ----------
@@ -187,15 +437,7 @@ def simulate_events(events: ak.Array, card: DetectorCard, rng: np.random.Generat
     awkward.Array
         Reconstructed events (see the module docstring).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    sub = dict(
-        zip(
-            _STAGES,
-            (np.random.default_rng(int(s)) for s in rng.integers(0, 2**63 - 1, size=len(_STAGES))),
-            strict=True,
-        )
-    )
+    sub = _stage_generators(rng)
     n_events = len(events)
     part, p_counts = _flatten_particles(events.particles)
     p_off = _offsets(p_counts)

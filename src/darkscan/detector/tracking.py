@@ -18,7 +18,10 @@ line through its production vertex along its momentum (helix curvature neglected
 ``d0 = (x p_y - y p_x)/p_T`` and ``z0 = z - (x p_x + y p_y) p_z / p_T^2``.
 
 The smearing kernel exists twice: :func:`smear_tracks_reference` (plain numpy, readable) and
-the numba kernel used in production, :func:`smear_tracks`; the tests check they agree.
+the numba kernel :func:`smear_tracks` used by :func:`reconstruct_tracks`; the tests check
+they agree. The production path of :func:`darkscan.detector.simulate.simulate_events` is the
+fused kernel :func:`darkscan.detector._kernels.simulate_flat` (same formulas, direction
+cosines rotated instead of going through arctan2), tested against :func:`reconstruct_tracks`.
 
 References
 ----------

@@ -1,0 +1,473 @@
+"""Tests of the fused numba kernel against its references.
+
+* the kernel compiled vs the same source run as plain Python (``simulate_flat.py_func``)
+  with the same Generators: identical draws in identical order, so identical output;
+* the kernel (``simulate_events``) vs the numpy stage functions
+  (``simulate_events_reference``, different draw order): statistical equivalence of
+  efficiencies, rates, means and widths on 1e5 events, and exact equality of everything
+  deterministic when the card's resolutions are zero and its efficiencies 0 or 1;
+* the draw bookkeeping (how many draws per object) and the helper samplers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import awkward as ak
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+from darkscan.beams import belle2
+from darkscan.detector._kernels import (
+    COUNTER_STAGES,
+    _poisson_inverse,
+    cos_sin_small,
+    fast_atan2,
+    poisson_cdf_table,
+    simulate_flat,
+    split_uniform,
+)
+from darkscan.detector.card import load_card
+from darkscan.generate.event_record import events_from_arrays
+
+sim = importlib.import_module("darkscan.detector.simulate")
+CARD = load_card("belle2")
+M = {11: 0.51099895e-3, 13: 0.1056583755, 211: 0.13957039, 321: 0.493677, 2212: 0.93827208816}
+M.update({22: 0.0, 130: 0.497611, 310: 0.497611})
+
+
+def _upd(card, section, **kw):
+    return card.model_copy(update={section: getattr(card, section).model_copy(update=kw)})
+
+
+def dimuon_events(n, seed=0):
+    """e+e- -> mu+ mu- at the Belle II sqrt(s), isotropic in the CM frame, lab frame."""
+    beams = belle2()
+    rng = np.random.default_rng(seed)
+    cos_t = rng.uniform(-0.95, 0.95, n)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    e = beams.sqrt_s / 2
+    p = np.sqrt(e * e - M[13] ** 2)
+    sin_t = np.sqrt(1 - cos_t**2)
+    mom = p * np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t], axis=-1)
+    en = np.full((n, 1), e)
+    p4 = np.stack([np.concatenate([en, mom], 1), np.concatenate([en, -mom], 1)], axis=1)
+    lab = beams.to_lab(p4)
+    cols = {"pdg": np.tile([13, -13], (n, 1))}
+    for k, name in enumerate(("E", "px", "py", "pz")):
+        cols[name] = lab[..., k]
+    return events_from_arrays(cols, weight=np.ones(n))
+
+
+def zoo_events(n, seed=0):
+    """Events with every species the simulation treats: mu+-, e-, pi+, K-, p, gamma, K_L and a
+    K_S (index 8) decaying at R_xy ~ 2-30 cm into pi+ pi- (indices 9, 10); random momenta
+    (0.1-4 GeV) and lab angles (10-160 deg)."""
+    rng = np.random.default_rng(seed)
+    pdg = np.array([13, -13, 11, 211, -321, 2212, 22, 130, 310, 211, -211])
+    k = pdg.size
+    p = rng.uniform(0.1, 4.0, (n, k))
+    theta = np.radians(rng.uniform(10.0, 160.0, (n, k)))
+    phi = rng.uniform(-np.pi, np.pi, (n, k))
+    mass = np.array([M[abs(c)] for c in pdg])
+    cols = {
+        "pdg": np.tile(pdg, (n, 1)),
+        "px": p * np.sin(theta) * np.cos(phi),
+        "py": p * np.sin(theta) * np.sin(phi),
+        "pz": p * np.cos(theta),
+        "E": np.sqrt(p * p + mass * mass),
+    }
+    rxy = rng.uniform(2.0, 30.0, n)
+    vphi = rng.uniform(-np.pi, np.pi, n)
+    vx = np.zeros((n, k))
+    vy = np.zeros((n, k))
+    vx[:, 9:] = (rxy * np.cos(vphi))[:, None]
+    vy[:, 9:] = (rxy * np.sin(vphi))[:, None]
+    cols.update(vx=vx, vy=vy, vz=np.zeros((n, k)))
+    final = np.ones((n, k), bool)
+    final[:, 8] = False
+    mother = np.full((n, k), -1)
+    mother[:, 9:] = 8
+    cols.update(is_final=final, mother=mother)
+    return events_from_arrays(cols, weight=np.ones(n))
+
+
+# --------------------------------------------------------------------------- draws
+
+
+@numba.njit
+def _numba_draws(rng, n):  # pragma: no cover - numba
+    out = np.empty((3, n))
+    for i in range(n):
+        out[0, i] = rng.random()
+        out[1, i] = rng.standard_normal()
+        out[2, i] = rng.standard_exponential()
+    return out
+
+
+def test_numba_generator_draws_equal_numpy_draws():
+    """The premise of reproducibility: numba consumes the Generator exactly as numpy does."""
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    fast = _numba_draws(a, 500)
+    ref = np.array(
+        [[b.random(), b.standard_normal(), b.standard_exponential()] for _ in range(500)]
+    )
+    assert np.array_equal(fast, ref.T)
+    assert a.random() == b.random()  # the Python object's state advanced identically
+
+
+def test_split_uniform_gives_two_independent_uniforms():
+    u = np.random.default_rng(1).random(200_000)
+    pairs = np.array([split_uniform(x) for x in u[:20_000]])
+    n = len(pairs)
+    for col in pairs.T:
+        # uniform on [0, 1): mean 1/2 (sigma 1/sqrt(12 n)), KS test
+        assert abs(col.mean() - 0.5) < 4 / math.sqrt(12 * n)
+        assert stats.kstest(col, "uniform").pvalue > 1e-4
+    assert abs(np.corrcoef(pairs.T)[0, 1]) < 4 / math.sqrt(n)
+    assert split_uniform(0.75 + 2.0**-27) == (0.75, 0.5)
+
+
+def test_poisson_table_and_inverse_sampling():
+    for mean in (0.1, 2.0, 30.0):
+        cdf = poisson_cdf_table(mean)
+        k = np.arange(cdf.size)
+        np.testing.assert_allclose(cdf[:-1], stats.poisson.cdf(k[:-1], mean), rtol=1e-12)
+    assert poisson_cdf_table(0.0).tolist() == [1.0]
+    cdf1, cdf2 = poisson_cdf_table(2.0), poisson_cdf_table(0.7)
+    u = np.random.default_rng(2).random(50_000)
+    draws = np.array(
+        [
+            (k, _poisson_inverse(rest, cdf2)[0])
+            for k, rest in map(lambda x: _poisson_inverse(x, cdf1), u)
+        ]
+    )
+    n = len(draws)
+    for col, mean in zip(draws.T, (2.0, 0.7), strict=True):
+        assert abs(col.mean() - mean) < 4 * math.sqrt(mean / n)
+        assert col.var() == pytest.approx(mean, rel=0.05)
+    # the two counts drawn from one uniform are independent
+    assert abs(np.corrcoef(draws.T)[0, 1]) < 4 / math.sqrt(n)
+
+
+def test_small_angle_rotation_is_exact_to_double_precision():
+    for d in np.linspace(-0.3, 0.3, 2001):
+        c, s = cos_sin_small(d)
+        assert abs(c - math.cos(d)) <= 2.3e-16 and abs(s - math.sin(d)) <= 2.3e-16
+
+
+def test_fast_atan2_matches_libm_to_one_ulp():
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(20_000) * 10.0 ** rng.uniform(-3, 3, 20_000)
+    x = rng.standard_normal(20_000)
+    got = np.array([fast_atan2(a, b) for a, b in zip(y, x, strict=True)])
+    ref = np.arctan2(y, x)
+    # Cephes atan: relative error ~1e-16 (a couple of ulp at most)
+    assert np.max(np.abs(got - ref) / np.abs(ref)) < 5e-16
+    for a, b in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0), (-0.0, -1.0)):
+        assert fast_atan2(a, b) == math.atan2(a, b)
+
+
+# --------------------------------------------------------------------------- compiled vs Python
+
+
+def _run_flat(events, card, seed, python):
+    part, p_off = sim._flat_columns(events.particles)
+    par = sim._kernel_parameters(card)
+    sub = sim._stage_generators(np.random.default_rng(seed))
+    return simulate_flat(
+        p_off,
+        *(part[k] for k in sim._KERNEL_COLUMNS),
+        *(par[k] for k in ("trk", "cal", "pid", "klm", "bkg", "cdf_photons", "cdf_tracks")),
+        par["vtx"],
+        par["trg"],
+        *(sub[s] for s in COUNTER_STAGES),
+        python=python,
+    )
+
+
+def test_compiled_kernel_equals_python_execution_of_same_source():
+    ev = ak.concatenate([zoo_events(60, seed=3), dimuon_events(60, seed=4)])
+    card = _upd(CARD, "beam_background", tracks_mean=1.0)
+    fast = _run_flat(ev, card, 5, python=False)
+    slow = _run_flat(ev, card, 5, python=True)
+    assert len(fast) == len(slow)
+    offsets = (0, 5, 11, 14, 17)  # t_off, c_off, k_off, v_off, trig
+    for k, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        a, b = np.asarray(a), np.asarray(b)
+        if k in (1, 2, 3, 4):
+            a, b = a[..., : fast[0][-1]], b[..., : slow[0][-1]]
+        elif k in (6, 7, 8, 9, 10):
+            a, b = a[..., : fast[5][-1]], b[..., : slow[5][-1]]
+        elif k in (12, 13):
+            a, b = a[..., : fast[11][-1]], b[..., : slow[11][-1]]
+        elif k in (15, 16):
+            a, b = a[..., : fast[14][-1]], b[..., : slow[14][-1]]
+        assert a.shape == b.shape and a.tobytes() == b.tobytes(), f"output {k}"
+    assert fast[0][-1] > 300 and fast[5][-1] > 300 and fast[11][-1] > 10 and fast[14][-1] > 5
+    assert all(k not in offsets or fast[k][0] == 0 for k in offsets[:4])
+
+
+# --------------------------------------------------------------------------- draw bookkeeping
+
+
+def test_draw_counts_follow_documented_scheme():
+    ev = dimuon_events(20_000, seed=6)
+    quiet = _upd(CARD, "beam_background", photons_mean=0.0, tracks_mean=0.0)
+    counters = {}
+    reco = sim.simulate_events(ev, quiet, np.random.default_rng(7), counters=counters)
+    n_trk = int(ak.sum(ak.num(reco.tracks)))
+    n_cl = int(ak.sum(ak.num(reco.clusters)))
+    # tracking: five normals per track; PID: two uniforms (split in four) per track
+    assert counters["tracking"][1] == 5 * n_trk
+    assert counters["pid"] == (2 * n_trk, 0, 0)
+    # ECL: muons draw one normal (MIP) per deposit and one per cluster, plus two per
+    # surviving cluster; no uniforms for muons
+    assert counters["calorimeter"][0] == 0
+    assert counters["calorimeter"][1] >= 2 * n_cl
+    # trigger: at most one uniform per line whose condition holds
+    n_fired_conditions = counters["trigger"][0]
+    assert n_fired_conditions <= 5 * len(ev)
+    assert counters["beam_background"] == (0, 0, 0)  # nothing to draw with zero means
+    # fewer draws than the reference scheme (5 normals + 1 uniform per candidate track,
+    # 1 normal + 2 uniforms per deposit + 3 normals per cluster, 4 uniforms per track,
+    # 5 uniforms per event)
+    total = sum(sum(c) for c in counters.values())
+    reference = 6 * n_trk + 6 * n_cl + 4 * n_trk + 5 * len(ev)
+    assert total < 0.75 * reference
+
+
+# --------------------------------------------------------------------------- kernel vs numpy
+
+
+@pytest.fixture(scope="module")
+def zoo_pair():
+    ev = zoo_events(100_000, seed=8)
+    fast = sim.simulate_events(ev, CARD, np.random.default_rng(9))
+    ref = sim.simulate_events_reference(ev, CARD, np.random.default_rng(10))
+    return ev, fast, ref
+
+
+def _same_rate(k1, n1, k2, n2, n_sigma=4.5):
+    p = (k1 + k2) / (n1 + n2)
+    sigma = math.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n2))
+    return abs(k1 / n1 - k2 / n2) <= n_sigma * sigma + 1e-12
+
+
+def _same_mean_and_width(x, y, n_sigma=4.5):
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    se = math.sqrt(x.var() / x.size + y.var() / y.size)
+    mean_ok = abs(x.mean() - y.mean()) <= n_sigma * se
+    # width: sigma(s) ~ s sqrt((kurtosis + 2)/(4 n)) per sample
+    kx = stats.kurtosis(x) + 2
+    ky = stats.kurtosis(y) + 2
+    se_w = math.sqrt(x.var() * kx / (4 * x.size) + y.var() * ky / (4 * y.size))
+    width_ok = abs(x.std() - y.std()) <= n_sigma * se_w
+    return mean_ok, width_ok
+
+
+def test_statistically_equivalent_to_reference(zoo_pair):
+    ev, fast, ref = zoo_pair
+    n = len(ev)
+    for coll in ("tracks", "clusters", "klm_clusters", "vertices"):
+        kf = int(ak.sum(ak.num(fast[coll])))
+        kr = int(ak.sum(ak.num(ref[coll])))
+        # counts per event are sums of Bernoulli/Poisson terms: sigma <= sqrt(count)
+        assert abs(kf - kr) < 4.5 * math.sqrt(kf + kr), coll
+    for line in fast.trigger.fields:
+        kf, kr = int(np.sum(fast.trigger[line])), int(np.sum(ref.trigger[line]))
+        assert _same_rate(kf, n, kr, n), line
+
+
+@pytest.mark.parametrize("pdg", [13, 11, 211, -321, 2212])
+def test_tracks_equivalent_per_species(zoo_pair, pdg):
+    _, fast, ref = zoo_pair
+    res = {}
+    for name, reco in (("fast", fast), ("ref", ref)):
+        trk = reco.tracks[(reco.tracks.mcPDG == pdg)]
+        truth = reco.particles[trk.mcIndex]
+        p_true = np.sqrt(truth.px**2 + truth.py**2 + truth.pz**2)
+        res[name] = {
+            "n": int(ak.sum(ak.num(trk))),
+            "dp": ak.to_numpy(ak.flatten((trk.p - p_true) / p_true)),
+            "dcos": ak.to_numpy(ak.flatten(trk.cosTheta - truth.pz / p_true)),
+            "d0": ak.to_numpy(ak.flatten(trk.d0)),
+            "clusterE": ak.to_numpy(ak.flatten(trk.clusterE)),
+            **{
+                h: ak.to_numpy(ak.flatten(trk[h] > 0.5))
+                for h in ("muonID", "electronID", "pionID", "kaonID")
+            },
+        }
+    f, r = res["fast"], res["ref"]
+    n_truth = int(ak.sum(fast.particles.pdg == pdg))  # the zoo has two pi+ per event
+    assert _same_rate(f["n"], n_truth, r["n"], n_truth), "efficiency"
+    for key in ("dp", "dcos", "clusterE"):
+        mean_ok, width_ok = _same_mean_and_width(f[key], r[key])
+        assert mean_ok and width_ok, key
+    # d0 of prompt tracks (displaced pions excluded by mcIndex < 9 via pdg choice)
+    if pdg not in (211,):
+        assert all(_same_mean_and_width(f["d0"], r["d0"]))
+    for h in ("muonID", "electronID", "pionID", "kaonID"):
+        assert _same_rate(f[h].sum(), f[h].size, r[h].sum(), r[h].size), h
+
+
+def test_clusters_klm_vertices_background_equivalent(zoo_pair):
+    _, fast, ref = zoo_pair
+    for name in ("E", "cosTheta", "phi"):
+        for bkg in (False, True):
+            a = ak.to_numpy(ak.flatten(fast.clusters[fast.clusters.isBeamBackground == bkg][name]))
+            b = ak.to_numpy(ak.flatten(ref.clusters[ref.clusters.isBeamBackground == bkg][name]))
+            assert all(_same_mean_and_width(a, b)), (name, bkg)
+    for reg in (1, 2, 3):
+        a = ak.flatten(fast.clusters.clusterReg) == reg
+        b = ak.flatten(ref.clusters.clusterReg) == reg
+        assert _same_rate(int(ak.sum(a)), len(a), int(ak.sum(b)), len(b)), reg
+    a = ak.flatten(fast.clusters.isTrackMatched)
+    b = ak.flatten(ref.clusters.isTrackMatched)
+    assert _same_rate(int(ak.sum(a)), len(a), int(ak.sum(b)), len(b))
+    for coll, fields in (("klm_clusters", ("cosTheta", "phi")), ("vertices", ("x", "dr"))):
+        for name in fields:
+            a = ak.to_numpy(ak.flatten(fast[coll][name]))
+            b = ak.to_numpy(ak.flatten(ref[coll][name]))
+            assert all(_same_mean_and_width(a, b)), (coll, name)
+    bf = fast.tracks[fast.tracks.isBeamBackground]
+    br = ref.tracks[ref.tracks.isBeamBackground]
+    for name in ("pt", "cosTheta", "d0", "z0", "charge"):
+        a, b = ak.to_numpy(ak.flatten(bf[name])), ak.to_numpy(ak.flatten(br[name]))
+        assert all(_same_mean_and_width(a, b)), name
+
+
+def _recoil_mass_squared(reco):
+    """M_rec^2 = s + M_mumu^2 - 2 sqrt(s) (E*_1 + E*_2) of events with both muons found
+    (Belle II, arXiv:1912.11276; CM frame from darkscan.beams)."""
+    beams = belle2()
+    trk = reco.tracks[~reco.tracks.isBeamBackground]
+    two = ak.num(trk) == 2
+    trk = trk[two]
+    p4 = [
+        np.stack(
+            [ak.to_numpy(trk[f][:, i]).astype(np.float64) for f in ("E", "px", "py", "pz")], -1
+        )
+        for i in (0, 1)
+    ]
+    a, b = beams.to_cms(p4[0]), beams.to_cms(p4[1])
+    tot = a + b
+    m2 = tot[:, 0] ** 2 - np.sum(tot[:, 1:] ** 2, axis=1)
+    return beams.sqrt_s**2 + m2 - 2.0 * beams.sqrt_s * (a[:, 0] + b[:, 0])
+
+
+def test_dimuon_recoil_mass_and_momenta_equivalent():
+    ev = dimuon_events(100_000, seed=12)
+    fast = sim.simulate_events(ev, CARD, np.random.default_rng(13))
+    ref = sim.simulate_events_reference(ev, CARD, np.random.default_rng(14))
+    residuals = {}
+    for name, reco in (("fast", fast), ("ref", ref)):
+        trk = reco.tracks[~reco.tracks.isBeamBackground]
+        truth = reco.particles[trk.mcIndex]
+        residuals[name] = {
+            f: ak.to_numpy(ak.flatten(trk[f] - truth[f])).astype(np.float64)
+            for f in ("px", "py", "pz", "E")
+        }
+        residuals[name]["m_rec2"] = _recoil_mass_squared(reco)
+    for f in ("px", "py", "pz", "E", "m_rec2"):
+        mean_ok, width_ok = _same_mean_and_width(residuals["fast"][f], residuals["ref"][f])
+        assert mean_ok and width_ok, f
+
+
+# --------------------------------------------------------------------------- deterministic parts
+
+
+def _deterministic_card():
+    c = CARD
+    c = _upd(c, "tracking", efficiency_plateau=1.0, efficiency_pt_scale=1e-12)
+    c = _upd(
+        c,
+        "tracking",
+        **{f"{q}_resolution_{ab}": 0.0 for q in ("pt", "theta", "phi", "d0", "z0") for ab in "ab"},
+    )
+    c = _upd(
+        c,
+        "calorimeter",
+        energy_resolution_a=0.0,
+        energy_resolution_b=0.0,
+        energy_resolution_c=0.0,
+        angle_resolution_a=0.0,
+        angle_resolution_b=0.0,
+        photon_efficiency=1.0,
+        mip_energy_width=0.0,
+        hadron_shower_probability=0.0,
+    )
+    pid = c.pid
+    upd = {}
+    for hyp in ("muon", "electron", "pion", "kaon"):
+        h = getattr(pid, hyp)
+        upd[hyp] = h.model_copy(update={"efficiency": 1.0, "p_width": 1e-9, "misid": {}})
+    upd["klong"] = pid.klong.model_copy(
+        update={"efficiency": 1.0, "p_width": 1e-9, "angle_resolution": 0.0}
+    )
+    c = c.model_copy(update={"pid": pid.model_copy(update=upd)})
+    c = _upd(c, "beam_background", photons_mean=0.0, tracks_mean=0.0)
+    c = _upd(
+        c,
+        "vertexing",
+        efficiency_plateau=1.0,
+        efficiency_at_rxy_max=1.0,
+        position_resolution_a=0.0,
+        position_resolution_b=0.0,
+    )
+    trig = c.trigger
+    c = c.model_copy(
+        update={
+            "trigger": trig.model_copy(
+                update={
+                    name: getattr(trig, name).model_copy(update={"efficiency": 1.0})
+                    for name in (
+                        "two_track",
+                        "single_muon",
+                        "single_photon",
+                        "three_photon",
+                        "displaced_vertex",
+                    )
+                }
+            )
+        }
+    )
+    return c
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
+def test_deterministic_parts_equal_reference_exactly():
+    ev = ak.concatenate([zoo_events(3000, seed=15), dimuon_events(1000, seed=16)])
+    card = _deterministic_card()
+    fast = sim.simulate_events(ev, card, np.random.default_rng(17))
+    ref = sim.simulate_events_reference(ev, card, np.random.default_rng(18))
+    exact = {
+        "tracks": ("charge", "mcIndex", "mcPDG", "isBeamBackground"),
+        "clusters": ("clusterReg", "isTrackMatched", "isBeamBackground", "mcIndex"),
+        "klm_clusters": ("mcIndex",),
+        "vertices": ("track1", "track2", "mcIndex"),
+    }
+    close = {
+        "tracks": ("px", "py", "pz", "E", "p", "pt", "cosTheta", "phi", "d0", "z0", "clusterE"),
+        "clusters": ("E", "theta", "phi", "cosTheta"),
+        "klm_clusters": ("theta", "phi", "cosTheta"),
+        "vertices": ("x", "y", "z", "dr"),
+    }
+    for coll in exact:
+        assert ak.all(ak.num(fast[coll]) == ak.num(ref[coll])), coll
+        for name in exact[coll]:
+            assert ak.all(ak.flatten(fast[coll][name]) == ak.flatten(ref[coll][name])), name
+        for name in close[coll]:
+            a = ak.to_numpy(ak.flatten(fast[coll][name])).astype(np.float64)
+            b = ak.to_numpy(ak.flatten(ref[coll][name])).astype(np.float64)
+            # float32 storage: a few float32 ulps (the kernel rotates direction cosines
+            # instead of going through arctan2/cos)
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=f"{coll}.{name}")
+    for h in ("muonID", "electronID", "pionID", "kaonID"):
+        assert ak.all((fast.tracks[h] > 0.5) == (ref.tracks[h] > 0.5)), h
+    for line in fast.trigger.fields:
+        assert np.array_equal(fast.trigger[line], ref.trigger[line]), line
+    assert int(ak.sum(ak.num(fast.vertices))) > 100 and int(ak.sum(ak.num(fast.klm_clusters))) > 100
