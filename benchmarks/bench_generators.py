@@ -1,4 +1,4 @@
-"""Benchmark: signal generators' events per second per core, and the ratio to Pythia 8.
+"""Benchmark: the generators' events per second per core, and the ratio to Pythia 8.
 
 Times full generator calls (hard process, unweighting, decays, lab boost and the awkward
 event record) on one core (BLAS/OpenMP threads pinned to 1; the numba kernels are serial) for
@@ -7,6 +7,8 @@ event record) on one core (BLAS/OpenMP threads pinned to 1; the numba kernels ar
   with the Belle II 17-150 deg muon cut,
 * ``aprime_dark_higgs``: e+e- -> A' h', A' -> mu mu, h' invisible,
 * ``gamma_aprime`` and ``gamma_alp`` (photon + dark photon / ALP),
+* the in-house Standard-Model backgrounds ``mumu_gamma``, ``tautau``, ``bhabha``,
+  ``gamma_gamma`` and ``two_photon`` (e+e- -> e+e- mu+mu-),
 
 and, in the same run, Pythia 8's e+e- -> mu+ mu- with ISR/FSR
 (:func:`darkscan.generate.pythia.generate_pythia` ``"mumu"``), whose initialisation is
@@ -39,9 +41,14 @@ import numpy as np  # noqa: E402
 
 from darkscan.beams import belle2  # noqa: E402
 from darkscan.generate.processes.aprime_dark_higgs import generate_aprime_dark_higgs  # noqa: E402
+from darkscan.generate.processes.bhabha import generate_bhabha  # noqa: E402
 from darkscan.generate.processes.gamma_alp import generate_gamma_alp  # noqa: E402
 from darkscan.generate.processes.gamma_aprime import generate_gamma_aprime  # noqa: E402
+from darkscan.generate.processes.gamma_gamma import generate_gamma_gamma  # noqa: E402
+from darkscan.generate.processes.mumu_gamma import generate_mumu_gamma  # noqa: E402
 from darkscan.generate.processes.mumu_zprime import generate_mumu_zprime  # noqa: E402
+from darkscan.generate.processes.tautau import generate_tautau  # noqa: E402
+from darkscan.generate.processes.two_photon import generate_two_photon  # noqa: E402
 from darkscan.models.alp import AxionLikeParticle  # noqa: E402
 from darkscan.models.dark_higgs import DarkHiggs  # noqa: E402
 from darkscan.models.dark_photon import DarkPhoton  # noqa: E402
@@ -134,6 +141,13 @@ def main() -> None:
         "gamma_alp": lambda n, seed: generate_gamma_alp(
             AxionLikeParticle(m_a=1.0, g_agg=1e-3), collider, n, np.random.default_rng(seed)
         ),
+        "mumu_gamma": lambda n, seed: generate_mumu_gamma(collider, n, np.random.default_rng(seed)),
+        "tautau": lambda n, seed: generate_tautau(collider, n, np.random.default_rng(seed)),
+        "bhabha": lambda n, seed: generate_bhabha(collider, n, np.random.default_rng(seed)),
+        "gamma_gamma": lambda n, seed: generate_gamma_gamma(
+            collider, n, np.random.default_rng(seed)
+        ),
+        "two_photon": lambda n, seed: generate_two_photon(collider, n, np.random.default_rng(seed)),
     }
     results = {}
     for name, call in generators.items():
@@ -151,7 +165,7 @@ def main() -> None:
             res["events_per_second_cpu_best"] / pythia["events_per_second_cpu_best"]
         )
     out = {
-        "benchmark": "signal_generators_events_per_second_per_core",
+        "benchmark": "generators_events_per_second_per_core",
         "collider": collider.name,
         "target_mumu_zprime_events_per_second": 1.0e6,
         "generators": results,
