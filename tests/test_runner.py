@@ -156,6 +156,13 @@ def test_per_sample_results_and_seed_dependence(reference):
     assert _bytes(other) != _bytes(reference)
 
 
+def test_inprocess_ignores_n_workers(reference):
+    # a search passes its configured worker count with every executor (darkscan run)
+    res = run(toy_chunk, plan_chunks(SAMPLES, UNIT, unit_size=UNIT), seed=SEED, n_workers=4)
+    assert res.executor == "inprocess" and res.n_workers == 1
+    assert _bytes(res) == _bytes(reference)
+
+
 def test_process_pool_bit_identical(reference):
     plan = plan_chunks(SAMPLES, 2 * UNIT, unit_size=UNIT)
     res = run(toy_chunk, plan, seed=SEED, executor="processes", n_workers=2)

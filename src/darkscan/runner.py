@@ -1303,6 +1303,8 @@ def run(
         Default ``"inprocess"``, or ``"dask"`` when ``cluster`` or ``scheduler`` is given.
     n_workers : int, optional
         Worker processes of the process pool or of the LocalCluster (default: CPU count).
+        Ignored by the in-process executor (one worker) and with ``scheduler`` (the running
+        cluster's workers are used).
     cluster : "local" or a distributed cluster object, optional
         ``"local"`` starts a ``distributed.LocalCluster`` (``n_workers`` processes, one
         thread each), closed at the end.
@@ -1355,12 +1357,10 @@ def run(
         raise ConfigError(f"executor must be one of {list(_EXECUTORS)}, got {executor!r}")
     if executor != "dask" and (cluster is not None or scheduler is not None):
         raise ConfigError(f"cluster/scheduler need executor='dask', got executor={executor!r}")
-    if executor == "inprocess" and n_workers not in (None, 1):
-        raise ConfigError(f"executor 'inprocess' runs 1 worker, got n_workers={n_workers}")
-    if scheduler is not None and n_workers is not None:
-        raise ConfigError(
-            "n_workers applies to clusters the runner starts, not to an existing scheduler"
-        )
+    if executor == "inprocess" or scheduler is not None:
+        # n_workers sizes the pools and clusters the runner starts; a search passes its
+        # configured default along with any executor, so elsewhere it is ignored
+        n_workers = None
     if resume and run_dir is None:
         raise ConfigError("resume=True needs run_dir")
 
