@@ -1162,6 +1162,30 @@ def generate_with_cuts(
     return _select(ev, np.arange(n)), n / max(n_gen_eff, n), max(n_gen_eff, n)
 
 
+def dilepton_sample_with_cuts(rng, n, collider, lepton_mass, cuts, **kwargs):
+    """Kinematics of ``n`` accepted dilepton events and the cross section within ``cuts``.
+
+    Returns ``(events, sigma, sigma_err, sigma_total, n_generated)`` in fb: sigma is the total
+    (ISR/FSR/VP-corrected, :func:`sigma_dilepton_isr`) times the accepted fraction, and its
+    error adds the binomial error of that fraction in quadrature when cuts are applied.
+    Shared by the mu+mu-(gamma) and tau+tau-(gamma) generators.
+    """
+    ev, fraction, n_gen = generate_with_cuts(rng, n, collider, lepton_mass, cuts, **kwargs)
+    sigma_tot, sigma_err = sigma_dilepton_isr(
+        collider.sqrt_s,
+        lepton_mass,
+        isr=kwargs.get("isr", True),
+        fsr=kwargs.get("fsr", True),
+        vacuum_polarisation=kwargs.get("vacuum_polarisation", True),
+        z_interference=kwargs.get("z_interference", True),
+    )
+    sigma = sigma_tot * fraction
+    if cuts:
+        binom = math.sqrt(fraction * (1.0 - fraction) / n_gen) * sigma_tot
+        sigma_err = math.hypot(sigma_err * fraction, binom)
+    return ev, sigma, sigma_err, sigma_tot, n_gen
+
+
 def generate_mumu_gamma(
     collider,
     n_events: int,
@@ -1264,19 +1288,9 @@ def _generate_sample(
         energy_spread=energy_spread,
         weighted=weighted,
     )
-    ev, fraction, n_gen = generate_with_cuts(rng, n, collider, lepton_mass, cuts, **kwargs)
-    sigma_tot, sigma_err = sigma_dilepton_isr(
-        collider.sqrt_s,
-        lepton_mass,
-        isr=isr,
-        fsr=fsr,
-        vacuum_polarisation=vacuum_polarisation,
-        z_interference=z_interference,
+    ev, sigma, sigma_err, sigma_tot, n_gen = dilepton_sample_with_cuts(
+        rng, n, collider, lepton_mass, cuts, **kwargs
     )
-    sigma = sigma_tot * fraction
-    if cuts:
-        binom = math.sqrt(fraction * (1.0 - fraction) / n_gen) * sigma_tot
-        sigma_err = math.hypot(sigma_err * fraction, binom)
     # ---- record: [l-, l+, FSR gamma, ISR gammas (e-, e-, e+, e+)], zero photons dropped
     parts = numba.typed.List(
         [np.ascontiguousarray(a) for a in (ev.l_minus, ev.l_plus, ev.fsr_photon)]

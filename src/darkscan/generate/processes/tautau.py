@@ -53,8 +53,7 @@ from darkscan.generate.processes.mumu_gamma import (
     MIN_PHOTON_ENERGY,
     _check_cuts,
     _to_lab_pack_kernel,
-    generate_with_cuts,
-    sigma_dilepton_isr,
+    dilepton_sample_with_cuts,
 )
 from darkscan.generate.tau_decays import sample_tau_pair_decays
 from darkscan.lorentz import boost
@@ -265,20 +264,9 @@ def generate_tautau(
         energy_spread=energy_spread,
         weighted=weighted,
     )
-    ev, fraction, n_gen = generate_with_cuts(rng, n, collider, M_TAU, cuts, **kwargs)
-    sigma_tot, sigma_err = sigma_dilepton_isr(
-        collider.sqrt_s,
-        M_TAU,
-        isr=isr,
-        fsr=fsr,
-        vacuum_polarisation=vacuum_polarisation,
-        z_interference=z_interference,
+    ev, sigma, sigma_err, sigma_tot, n_gen = dilepton_sample_with_cuts(
+        rng, n, collider, M_TAU, cuts, **kwargs
     )
-    sigma = sigma_tot * fraction
-    if cuts:
-        sigma_err = math.hypot(
-            sigma_err * fraction, math.sqrt(fraction * (1.0 - fraction) / n_gen) * sigma_tot
-        )
 
     # ---- decays in the common pair axes, then to the pair frame, CM and lab
     beta_pair, axes, cos_theta, beta_tau = pair_frame(ev.l_minus, ev.l_plus)
