@@ -71,9 +71,12 @@ def test_decay_is_isotropic_in_the_pi0_rest_frame():
     out = decay_neutral_pions(events, np.random.default_rng(9))
     photons = ak.flatten(out.particles[out.particles.pdg == 22])[::2]
     mothers = ak.flatten(out.particles[out.particles[out.particles.pdg == 22].mother])[::2]
-    p4 = lambda a: np.stack(
-        [ak.to_numpy(a[k]).astype(np.float64) for k in ("E", "px", "py", "pz")], axis=-1
-    )  # noqa: E731
+
+    def p4(a):
+        return np.stack(
+            [ak.to_numpy(a[k]).astype(np.float64) for k in ("E", "px", "py", "pz")], axis=-1
+        )
+
     g_rest = boost_to_rest_frame(p4(photons), p4(mothers))
     axis = p4(mothers)[:, 1:] / np.linalg.norm(p4(mothers)[:, 1:], axis=1, keepdims=True)
     cos = np.sum(g_rest[:, 1:] * axis, axis=1) / np.linalg.norm(g_rest[:, 1:], axis=1)

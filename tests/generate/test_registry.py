@@ -33,7 +33,10 @@ def test_signal_process_builds_its_model():
 def test_same_seed_same_sample():
     a = generate("gamma-alp", 200, np.random.default_rng(7), mass=0.5)
     b = generate("gamma-alp", 200, np.random.default_rng(7), mass=0.5)
-    np.testing.assert_array_equal(np.asarray(a.events.particles.E, dtype=object), np.asarray(b.events.particles.E, dtype=object))
+    np.testing.assert_array_equal(
+        np.asarray(a.events.particles.E, dtype=object),
+        np.asarray(b.events.particles.E, dtype=object),
+    )
 
 
 @pytest.mark.parametrize(

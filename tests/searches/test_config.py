@@ -82,6 +82,14 @@ def test_out_of_range_value_is_one_line_naming_key_value_and_file(tmp_path):
     data = _default_dict()
     data["statistics"]["method"] = "frequentist"
     assert "statistics.method" in _one_line_error(tmp_path, data)
+    data = _default_dict()
+    data["backgrounds"]["mumu"]["w_min"] = 0.5  # a two-photon option on another generator
+    assert "w_min, pt_cms_min and recoil_theta_range need generator two_photon" in (
+        _one_line_error(tmp_path, data)
+    )
+    data = _default_dict()
+    data["selection"]["muon_cluster_energy_max"] = -0.5
+    assert "selection.muon_cluster_energy_max" in _one_line_error(tmp_path, data)
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path):

@@ -95,6 +95,12 @@ _ENTRIES = [
         "generate_two_photon",
         "e+e- -> e+ e- mu+ mu- through two-photon collisions (EPA), in-house",
     ),
+    Process(
+        "pipi-gamma",
+        f"{_P}.pipi_gamma",
+        "generate_pipi_gamma",
+        "e+e- -> pi+ pi- (gamma), Born x |F_pi|^2 + ISR radiative return, in-house",
+    ),
 ]
 
 #: Processes by name.

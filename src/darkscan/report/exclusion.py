@@ -428,12 +428,21 @@ def save_figure(fig, out_stem, formats: Sequence[str] = ("png", "pdf"), *, dpi: 
 
 
 def _experiment_label(ax, *, experiment, pseudo_data, lumi, sqrt_s, text=None):
+    """Experiment label above the axes, left; luminosity and sqrt(s) above the axes, right.
+
+    The right-hand label is drawn separately in a smaller font (and sqrt(s) to 10 MeV) so
+    that it does not run into "<experiment> Simulation, pseudo-data" on a 10-inch figure.
+    """
     if text is None:
         text = "Simulation, pseudo-data" if pseudo_data else ""
-    rlabel = rf"L = {lumi:g} fb$^{{-1}}$, " + f"\u221as = {sqrt_s:g} GeV"
-    return mplhep.label.exp_label(
-        exp=experiment, text=text, data=True, loc=0, rlabel=rlabel, ax=ax, fontsize=20
+    rlabel = rf"$L$ = {lumi:g} fb$^{{-1}}$, " + f"\u221as = {sqrt_s:.2f} GeV"
+    out = mplhep.label.exp_label(
+        exp=experiment, text=text, data=True, loc=0, rlabel="", ax=ax, fontsize=20
     )
+    ax.text(
+        1.0, 1.005, rlabel, transform=ax.transAxes, ha="right", va="bottom", fontsize=14
+    )  # fmt: skip
+    return out
 
 
 def plot_exclusion(

@@ -81,6 +81,11 @@ class SelectionConfig(BaseModel):
     veto_cluster_energy_min: float = Field(ge=0.0)
     extra_energy_cluster_min: float = Field(ge=0.0)
     pi0_photon_energy_min: float = Field(ge=0.0)
+    # largest ECL cluster energy matched to either muon track (GeV; null: no cut). A muon
+    # leaves a minimum-ionising ~0.2 GeV; a larger matched cluster holds a photon (FSR
+    # collinear with the muon) that the recoil-photon veto, which ignores matched clusters,
+    # would otherwise miss.
+    muon_cluster_energy_max: float | None = Field(default=..., gt=0.0)
 
     @model_validator(mode="after")
     def _ranges(self):
@@ -134,15 +139,25 @@ class SignalConfig(BaseModel):
 
 
 class BackgroundConfig(BaseModel):
-    """One background sample: generator, simulated events (0 disables) and generator filter."""
+    """One background sample: generator, simulated events (0 disables) and generator filter.
+
+    Filters: ``cos_theta_cms_range`` (mumu_gamma, tautau: both leptons, nominal CM frame);
+    ``theta_range`` (deg, lab: both charged final-state leptons or pions; pythia,
+    two_photon, pipi_gamma); two_photon only: ``w_min`` (GeV, the mu mu mass cut of the
+    generator), ``pt_cms_min`` (GeV, p_T of the mu mu pair, CM) and ``recoil_theta_range``
+    (deg, lab polar angle of the true recoil against the mu mu pair).
+    """
 
     model_config = _Strict
-    generator: Literal["mumu_gamma", "tautau", "pythia"]
+    generator: Literal["mumu_gamma", "tautau", "pythia", "two_photon", "pipi_gamma"]
     process: str
     n_events: int = Field(ge=0, le=1_000_000_000)
     cos_theta_cms_range: tuple[float, float] | None = None
     theta_range: tuple[float, float] | None = None
     force_muonic_tau_decays: bool = False
+    w_min: float | None = Field(default=None, gt=0.0)
+    pt_cms_min: float | None = Field(default=None, ge=0.0)
+    recoil_theta_range: tuple[float, float] | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -150,6 +165,11 @@ class BackgroundConfig(BaseModel):
             _pair(self.cos_theta_cms_range, "cos_theta_cms_range", -1.0, 1.0)
         if self.theta_range is not None:
             _pair(self.theta_range, "theta_range", 0.0, 180.0)
+        if self.recoil_theta_range is not None:
+            _pair(self.recoil_theta_range, "recoil_theta_range", 0.0, 180.0)
+        two_photon_only = (self.w_min, self.pt_cms_min, self.recoil_theta_range)
+        if self.generator != "two_photon" and any(v is not None for v in two_photon_only):
+            raise ValueError("w_min, pt_cms_min and recoil_theta_range need generator two_photon")
         return self
 
 

@@ -16,19 +16,26 @@ Samples
   selection; the efficiency is relative to sigma(e+e- -> mu mu Z', full phase space) x BR_inv.
 * Backgrounds: e+e- -> mu+ mu-(gamma) (in-house, :mod:`~darkscan.generate.processes.mumu_gamma`),
   e+e- -> tau+ tau-(gamma) (in-house, :mod:`~darkscan.generate.processes.tautau`, or Pythia 8),
-  e+e- -> e+ e- mu+ mu- (Pythia 8, photon content of the electron, pT_hat > 0.5 GeV).
-  **Not simulated** (no generator in darkscan): e+e- -> pi+ pi-(gamma) with pions
-  mis-identified as muons (Pythia has no exclusive low-mass hadronic final states), and the
-  two-photon process below Pythia's pT_hat cut. Every sample is generated with its own
-  simulated luminosity (weights in fb) and scaled to the analysis luminosity.
+  e+e- -> e+ e- mu+ mu- (in-house two-photon generator,
+  :mod:`~darkscan.generate.processes.two_photon`: EPA x Breit-Wheeler, W_mumu > 0.5 GeV, the
+  scattered e+- down the beam pipe; generator filter: both muons in a lab polar-angle range,
+  p_T(mu mu, CM) and the true recoil direction looser than the selection), and
+  e+e- -> pi+ pi-(gamma) (in-house, :mod:`~darkscan.generate.processes.pipi_gamma`: Born x
+  |F_pi|^2 with the ISR radiative return to the rho; both pions in a lab polar-angle range),
+  a background through the card's pion -> muon mis-identification. Every sample is
+  generated with its own simulated luminosity (weights in fb) and scaled to the analysis
+  luminosity.
 
 Selection and observable
 ------------------------
 :func:`darkscan.select.cuts.zprime_selection` on :func:`darkscan.select.kinematics.
 dimuon_variables`: trigger fired, exactly two opposite-charge muon tracks in the KLM barrel,
 p_T(mu mu, CM) above threshold, recoil in the ECL barrel, no cluster within 15 deg of the
-recoil, no pi0 candidate, extra energy below threshold. The observable is the recoil mass
-squared against the dimuon,
+recoil, no pi0 candidate, extra energy below threshold; and (``muon_cluster_energy_max``)
+no muon-matched ECL cluster above a few MIP energies: a photon radiated collinear with a muon
+lands in the muon's cluster, which the recoil-photon veto does not look at (in mu mu(gamma)
+events with the photon in the barrel this is how most of the survivors escape the veto).
+The observable is the recoil mass squared against the dimuon,
 
     M_rec^2 = s + M_mumu^2 - 2 sqrt(s) (E*_mu+ + E*_mu-)   (CM frame),
 
@@ -60,10 +67,10 @@ For every mass hypothesis the signal peak in M_rec^2 is fitted with a Gaussian (
 sigmas. In each window the tau-pair suppression cuts (p_T(mu mu, CM) range and
 |cos theta_rec(CM)| maximum) maximise the Punzi figure of merit eps / (a/2 + sqrt(B)),
 a = 1.64 (G. Punzi, arXiv:physics/0308063, eq. 7; :func:`darkscan.stats.optimise_cuts`).
-With ``tau_suppression.method: mva`` a boosted-tree score (:mod:`darkscan.select.mva`)
-replaces |cos theta_rec| and the optimised cut is a lower cut on the score; the classifier
-is trained by :func:`train_tau_classifier` on samples generated from random streams of their
-own, so that no training event enters a yield.
+With ``tau_suppression.method: mva`` (the shipped default) a boosted-tree score
+(:mod:`darkscan.select.mva`) replaces |cos theta_rec| and the optimised cut is a lower cut
+on the score; the classifier is trained by :func:`train_tau_classifier` on samples generated
+from random streams of their own, so that no training event enters a yield.
 Limits at 90% CL on sigma(e+e- -> mu mu Z') x BR(Z' -> inv):
 
 * ``bayes``: Bayesian counting limit per window with a flat prior and Gaussian nuisances
@@ -115,13 +122,16 @@ __all__ = [
     "analyse",
     "coupling_limits",
     "cut_config",
+    "event_table",
     "fit_peak",
     "mass_grid",
+    "muon_cluster_energy_max",
     "plan",
     "process_chunk",
     "reference_cross_section",
     "run",
     "sample_params",
+    "selection",
     "variables_config",
     "write_outputs",
 ]
@@ -136,12 +146,14 @@ BACKGROUND_LABELS = {
     "mumu": r"$\mu^+\mu^-(\gamma)$",
     "tautau": r"$\tau^+\tau^-(\gamma)$",
     "eemumu": r"$e^+e^-\mu^+\mu^-$",
+    "pipi": r"$\pi^+\pi^-(\gamma)$",
 }
 _SIGNAL_PREFIX = "signal_m"
 _MISSING_BACKGROUNDS = (
-    "e+e- -> pi+ pi-(gamma) with pions mis-identified as muons: no generator in darkscan "
-    "(Pythia 8 has no exclusive low-mass hadronic final states)",
-    "e+e- -> e+e- mu+mu- below Pythia's pT_hat > 0.5 GeV (W < 1 GeV): not generated",
+    "e+e- -> e+e- e+e- (two-photon, electrons mis-identified as muons) and "
+    "e+e- -> e+e- pi+pi- / K+K-: not generated",
+    "e+e- -> pi+ pi- pi0 (gamma), K+ K- (gamma) and other hadronic final states with "
+    "mis-identified muons: not generated",
 )
 
 
@@ -167,6 +179,7 @@ def cut_config(cfg: SearchConfig) -> dict[str, Any]:
         "recoil_photon_veto_angle": rad(s.recoil_photon_veto_angle),
         "max_pi0": s.max_pi0,
         "extra_energy_max": s.extra_energy_max,
+        "muon_cluster_energy_max": s.muon_cluster_energy_max,
     }
 
 
@@ -265,6 +278,9 @@ def sample_params(
             "cos_theta_cms_range": b.cos_theta_cms_range,
             "theta_range": b.theta_range,
             "force_muonic_tau_decays": b.force_muonic_tau_decays,
+            "w_min": b.w_min,
+            "pt_cms_min": b.pt_cms_min,
+            "recoil_theta_range": b.recoil_theta_range,
             "m2_axis": [n, lo, lo + n * w],
         }
     half = cfg.binning.signal_m2_half_range
@@ -334,6 +350,15 @@ def _generate(p: Mapping[str, Any], n: int, rng: np.random.Generator, collider):
         )  # fmt: skip
         return sample, 1.0
     gen = p["generator"]
+    if gen == "two_photon":
+        return _generate_two_photon(p, n, rng, collider), 1.0
+    if gen == "pipi_gamma":
+        from darkscan.generate.processes.pipi_gamma import generate_pipi_gamma
+
+        cuts = None
+        if p.get("theta_range"):
+            cuts = {"theta_pi_lab": tuple(math.radians(t) for t in p["theta_range"])}
+        return generate_pipi_gamma(collider, n, rng, cuts=cuts, n_pilot=50_000), 1.0
     cos_range = p.get("cos_theta_cms_range")
     cuts = {"cos_theta_mu_cms": tuple(cos_range)} if cos_range else None
     if gen == "mumu_gamma":
@@ -361,6 +386,68 @@ def _generate(p: Mapping[str, Any], n: int, rng: np.random.Generator, collider):
         settings = {"15:onMode": "off", "15:onIfAny": "13"}
         factor = TAU_TO_MU_BRANCHING_RATIO**2
     return generate_pythia(p["process"], collider, n, rng, filter=flt, settings=settings), factor
+
+
+def _two_photon_filter(sample, p: Mapping[str, Any], collider) -> np.ndarray:
+    """Generator filter of the two-photon sample: muon angles, p_T(mu mu, CM), true recoil."""
+    import awkward as ak
+
+    parts = sample.events.particles
+    mu = np.stack(
+        [np.stack([ak.to_numpy(parts[f][:, j]) for f in ("E", "px", "py", "pz")], axis=-1)
+         for j in (2, 3)], axis=1,
+    ).astype(float)  # fmt: skip
+    keep = np.ones(len(mu), dtype=bool)
+    if p.get("theta_range"):
+        lo, hi = p["theta_range"]
+        theta = np.degrees(np.arctan2(np.hypot(mu[..., 1], mu[..., 2]), mu[..., 3]))
+        keep &= np.all((theta >= lo) & (theta <= hi), axis=1)
+    pair = mu.sum(axis=1)
+    if p.get("pt_cms_min") is not None:
+        cms = collider.to_cms(pair)
+        keep &= np.hypot(cms[:, 1], cms[:, 2]) > p["pt_cms_min"]
+    if p.get("recoil_theta_range"):
+        lo, hi = p["recoil_theta_range"]
+        recoil = collider.to_lab(np.array([float(collider.sqrt_s), 0.0, 0.0, 0.0])) - pair
+        theta = np.degrees(np.arctan2(np.hypot(recoil[:, 1], recoil[:, 2]), recoil[:, 3]))
+        keep &= (theta >= lo) & (theta <= hi)
+    return keep
+
+
+def _generate_two_photon(p: Mapping[str, Any], n: int, rng: np.random.Generator, collider):
+    """``n`` two-photon e+e- mu+mu- events passing the generator filter (batches <= 1e6).
+
+    The booked cross section is sigma(W > w_min) times the filter's acceptance, counted over
+    the generated events up to the n-th accepted one (as the other generators do).
+    """
+    from darkscan.generate.processes.two_photon import generate_two_photon
+
+    batches, n_kept, n_gen, sigma_sum, n_batches = [], 0, 0, 0.0, 0
+    rate = 0.002  # first guess of the filter acceptance (default filter: 0.18 %)
+    while n_kept < n:
+        m = int(min(max(1.3 * (n - n_kept) / rate, 100_000), 1_000_000))
+        sample = generate_two_photon(collider, m, rng, w_min=p.get("w_min") or 0.5, n_pilot=50_000)
+        idx = np.flatnonzero(_two_photon_filter(sample, p, collider))
+        if n_kept + idx.size >= n:
+            idx = idx[: n - n_kept]
+            m = int(idx[-1]) + 1 if idx.size else m
+        sigma_sum += sample.cross_section_fb
+        n_batches += 1
+        n_gen += m
+        n_kept += idx.size
+        batches.append(sample.events[idx])
+        rate = max(n_kept / n_gen, 1e-5)
+    import awkward as ak
+
+    events = ak.concatenate(batches)
+    sigma = sigma_sum / n_batches * n_kept / n_gen
+    events["weight"] = np.full(n_kept, sigma / n_kept)
+    return dataclasses.replace(
+        sample, events=events, cross_section_fb=sigma,
+        generator_cuts={**sample.generator_cuts, "filter": {
+            k: p.get(k) for k in ("theta_range", "pt_cms_min", "recoil_theta_range")},
+            "n_generated_before_filter": n_gen},
+    )  # fmt: skip
 
 
 def _m2_pt_cos_hist(p: Mapping[str, Any]) -> hist.Hist:
@@ -425,6 +512,48 @@ def process_chunk(task, rng: np.random.Generator) -> dict[str, Any]:
     return out
 
 
+def muon_cluster_energy_max(events, variables: Mapping[str, Any]) -> np.ndarray:
+    """Largest ECL cluster energy (GeV) matched to a good track, per event (0 if none).
+
+    Good tracks are those the dimuon variables use (|d0| < ``track_d0_max``, |z0| <
+    ``track_z0_max``); with exactly two good tracks these are the muon candidates. A muon
+    deposits ~0.2 GeV (minimum ionising, card ``mip_energy``); a photon radiated collinear
+    with it (FSR) merges into the same cluster and shows up as a larger energy.
+    """
+    import awkward as ak
+
+    tr = events.tracks
+    good = (np.abs(tr.d0) < variables["track_d0_max"]) & (np.abs(tr.z0) < variables["track_z0_max"])
+    energy = ak.fill_none(
+        ak.max(ak.where(np.isfinite(tr.clusterE), tr.clusterE, 0.0)[good], axis=1), 0.0
+    )
+    return np.asarray(ak.to_numpy(energy), dtype=float)
+
+
+def event_table(events, p: Mapping[str, Any], collider) -> dict[str, np.ndarray]:
+    """The per-event variables of the selection (:func:`~darkscan.select.kinematics.
+    dimuon_variables` plus ``muon_cluster_energy_max``)."""
+    from darkscan.select.kinematics import dimuon_variables
+
+    table = dimuon_variables(events, collider, p["variables"])
+    table["muon_cluster_energy_max"] = muon_cluster_energy_max(events, p["variables"])
+    return table
+
+
+def selection(p: Mapping[str, Any]):
+    """The general selection: :func:`darkscan.select.cuts.zprime_selection` with the search's
+    cuts, then the muon-cluster-energy requirement (if configured)."""
+    from darkscan.select.cuts import Cut, Selection, zprime_selection
+
+    cuts = dict(p["cuts"])
+    e_max = cuts.pop("muon_cluster_energy_max", None)
+    base = zprime_selection(cuts)
+    if e_max is None:
+        return base
+    extra = Cut("muon_cluster_energy", "muon_cluster_energy_max", "<", float(e_max), "GeV")
+    return Selection((*base.cuts, extra), name=base.name)
+
+
 def select_and_fill(
     events, p: Mapping[str, Any], collider, *, scale: float = 1.0
 ) -> dict[str, Any]:
@@ -447,16 +576,13 @@ def select_and_fill(
         ``m2_pt_cos`` (M_rec^2 x p_T(mu mu, CM) x |cos theta_rec(CM)|), ``spectrum`` (signed
         M_rec), ``sum_w`` and ``cutflow/NN/<cut>/w|n`` (weights in fb).
     """
-    from darkscan.select.cuts import zprime_selection
-    from darkscan.select.kinematics import dimuon_variables
-
     m2_pt_cos, spectrum = _m2_pt_cos_hist(p), _spectrum_hist(p)
-    selection = zprime_selection(p["cuts"])
+    sel = selection(p)
     out: dict[str, Any] = {}
     if events is not None and len(events):
-        table = dimuon_variables(events, collider, p["variables"])
+        table = event_table(events, p, collider)
         w = table["weight"] * scale
-        mask, flow = selection.apply(table, luminosity=1.0, weights=w)
+        mask, flow = sel.apply(table, luminosity=1.0, weights=w)
         if p.get("mva_path"):
             selected = {k: np.asarray(v)[mask] for k, v in table.items()}
             clf = _classifier(p["mva_path"], p["mva_sha256"])
@@ -475,7 +601,7 @@ def select_and_fill(
         rows = [(r.name, r.sum_weights, r.events) for r in flow.rows]
     else:
         out["sum_w"] = 0.0
-        rows = [("all", 0.0, 0)] + [(name, 0.0, 0) for name in selection.names]
+        rows = [("all", 0.0, 0)] + [(name, 0.0, 0) for name in sel.names]
     for k, (name, sw, n) in enumerate(rows):
         out[f"cutflow/{k:02d}/{name}/w"] = float(sw)
         out[f"cutflow/{k:02d}/{name}/n"] = float(n)
@@ -493,8 +619,6 @@ def _hist_key(sample: str, p: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------------
 def _selected_table(p, n, rng, collider):
     from darkscan.detector.simulate import simulate
-    from darkscan.select.cuts import zprime_selection
-    from darkscan.select.kinematics import dimuon_variables
 
     sample, factor = _generate(p, n, rng, collider)
     if p["kind"] == "signal":
@@ -502,10 +626,8 @@ def _selected_table(p, n, rng, collider):
         sample = dataclasses.replace(sample, events=sample.events[invisible])
     if not sample.n_events:
         return {}
-    table = dimuon_variables(
-        simulate(sample, _card(p["card"]), rng).events, collider, p["variables"]
-    )
-    mask = zprime_selection(p["cuts"]).mask(table)
+    table = event_table(simulate(sample, _card(p["card"]), rng).events, p, collider)
+    mask = selection(p).mask(table)
     out = {k: np.asarray(v)[mask] for k, v in table.items()}
     out["weight"] = out["weight"] * factor
     return out
