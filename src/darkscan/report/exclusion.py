@@ -31,6 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import mplhep
 import numpy as np
+from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
 
 from darkscan import _validate
 from darkscan.constants import ALPHA_EM
@@ -322,6 +323,10 @@ def draw_exclusion(
     artists: dict[str, object] = {}
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # label decades only: mplhep's style labels every minor tick on short log axes, and the
+    # labels then overlap
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
     if "expected_minus2" in limits:
         artists["band2"] = ax.fill_between(
             masses,
