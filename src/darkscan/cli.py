@@ -251,7 +251,7 @@ def generate_command(
     ] = False,
 ) -> None:
     """Generate truth-level events of a signal or Standard-Model process into a Parquet file."""
-    from darkscan.generate.registry import PROCESSES, generate, get_process
+    from darkscan.generate.registry import PROCESSES, generate_in_chunks, get_process
 
     if list_processes:
         table = Table(title="darkscan generate: processes")
@@ -282,12 +282,30 @@ def generate_command(
         model_parameters = _parse_params(param, get_model_class(spec.model))
     elif param:
         raise ConfigError(f"process {process} is a Standard-Model process: --param does not apply")
-    rng = np.random.default_rng(seed)
-    with console.status(f"generating {events} {process} events ..."):
-        sample = generate(
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(f"generating {process}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("generate", total=events, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            elapsed = bar.tasks[0].elapsed or 0.0
+            done = bar.tasks[0].completed
+            bar.update(task, rate=f"{done / elapsed:,.0f} events/s" if elapsed > 0 else "")
+
+        sample = generate_in_chunks(
             process,
             events,
-            rng,
+            seed,
+            on_chunk=advance,
             collider=get_collider(collider),
             mass=mass,
             coupling=coupling,

@@ -2,6 +2,7 @@
 
 import importlib
 
+import awkward as ak
 import numpy as np
 import pytest
 
@@ -56,3 +57,18 @@ def test_bad_requests(kwargs, fragment):
 
 def test_get_process():
     assert get_process("mumu-zprime").model == "lmu-ltau"
+
+
+def test_generate_in_chunks_is_deterministic_and_merges_cross_sections():
+    from darkscan.generate.registry import generate_in_chunks
+
+    calls = []
+    a = generate_in_chunks("gamma-alp", 250, 11, chunk_size=100, on_chunk=calls.append, mass=1.0)
+    b = generate_in_chunks("gamma-alp", 250, 11, chunk_size=100, mass=1.0)
+    assert calls == [100, 100, 50]
+    assert a.n_events == 250
+    assert ak.to_list(a.events.particles.E) == ak.to_list(b.events.particles.E)
+    # weights still sum to the (merged) cross section
+    assert float(ak.sum(a.events.weight)) == pytest.approx(a.cross_section_fb, rel=1e-12)
+    with pytest.raises(ConfigError, match="chunk size"):
+        generate_in_chunks("gamma-alp", 10, 1, chunk_size=0, mass=1.0)

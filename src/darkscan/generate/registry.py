@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from darkscan.errors import ConfigError
-from darkscan.generate.event_record import Sample
+from darkscan.generate.event_record import Sample, concatenate_samples
 
-__all__ = ["PROCESSES", "Process", "generate", "get_process"]
+__all__ = ["PROCESSES", "Process", "generate", "generate_in_chunks", "get_process"]
 
 
 @dataclass(frozen=True)
@@ -196,3 +196,36 @@ def generate(
     if process.pythia_process is not None:
         return function(process.pythia_process, collider, n_events, rng, **options)
     return function(collider, n_events, rng, **options)
+
+
+def generate_in_chunks(
+    name: str,
+    n_events: int,
+    seed: int,
+    *,
+    chunk_size: int = 100_000,
+    on_chunk=None,
+    **kwargs,
+) -> Sample:
+    """Generate ``n_events`` in chunks and merge them (for progress reporting on long runs).
+
+    Chunk ``k`` draws from ``numpy.random.SeedSequence(seed).spawn(n_chunks)[k]``, so the
+    result depends only on ``(seed, n_events, chunk_size)``; chunks are merged with
+    :func:`darkscan.generate.event_record.concatenate_samples` (cross section: event-weighted
+    mean of the chunks' estimates). ``on_chunk(n)`` is called after each chunk of ``n``
+    events. Other arguments as for :func:`generate`.
+    """
+    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size <= 0:
+        raise ConfigError(f"chunk size must be a positive integer, got {chunk_size!r}")
+    if isinstance(n_events, bool) or int(n_events) != n_events or n_events <= 0:
+        raise ConfigError(f"number of events must be a positive integer, got {n_events!r}")
+    n_events, chunk_size = int(n_events), int(chunk_size)
+    n_chunks = -(-n_events // chunk_size)
+    children = np.random.SeedSequence(seed).spawn(n_chunks)
+    parts = []
+    for k, child in enumerate(children):
+        n_k = min(chunk_size, n_events - k * chunk_size)
+        parts.append(generate(name, n_k, np.random.default_rng(child), **kwargs))
+        if on_chunk is not None:
+            on_chunk(n_k)
+    return parts[0] if len(parts) == 1 else concatenate_samples(parts)
