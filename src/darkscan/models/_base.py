@@ -8,6 +8,7 @@ boosted decay length from it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,7 +29,7 @@ class Quantity:
     note: str = ""
 
 
-class DecayingModel:
+class DecayingModel(ABC):
     """Mixin for a model whose mediator decays: widths -> BRs -> lifetime.
 
     Subclasses set the class variables below and implement :meth:`partial_widths`
@@ -50,9 +51,9 @@ class DecayingModel:
         """The mediator mass in GeV (float or array)."""
         return getattr(self, self.mass_field)
 
-    def partial_widths(self) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
+    @abstractmethod
+    def partial_widths(self) -> dict[str, np.ndarray]:
         """Partial widths in GeV per decay channel."""
-        raise NotImplementedError
 
     def total_width(self) -> np.ndarray:
         """Total width in GeV: the sum of :meth:`partial_widths`."""
