@@ -70,7 +70,6 @@ import os
 import pickle
 import platform
 import re
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -81,6 +80,7 @@ import boost_histogram as bh
 import numpy as np
 
 from darkscan.errors import ConfigError, DarkscanError
+from darkscan.io.atomic import write_bytes_atomic
 
 __all__ = [
     "DEFAULT_UNIT_SIZE",
@@ -818,30 +818,9 @@ def _execute_pickled(fn_bytes: bytes, task: Task, seed: int, kind: str) -> _Outc
 # --------------------------------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: temporary sibling, fsync, os.replace, fsync of the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    """Write ``data`` durably and atomically; the temporary name ends in ``.tmp``."""
+    write_bytes_atomic(path, data, durable=True, keep_suffix=False)
 
 
 def _chunk_path(run_dir: Path, sample: str, chunk: int) -> Path:

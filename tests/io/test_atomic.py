@@ -20,3 +20,23 @@ def test_atomic_output_keeps_suffix_and_creates_dirs(tmp_path):
         assert tmp.parent == target.parent
         tmp.write_bytes(b"x")
     assert target.read_bytes() == b"x"
+
+
+def test_durable_write_without_target_suffix(tmp_path, monkeypatch):
+    import darkscan.io.atomic as atomic
+
+    target = tmp_path / "chunks" / "3.pkl"
+    seen = []
+    original = atomic._fsync_path
+
+    def record(path):
+        seen.append(path)
+        original(path)
+
+    monkeypatch.setattr(atomic, "_fsync_path", record)
+    atomic.write_bytes_atomic(target, b"abc", durable=True, keep_suffix=False)
+    assert target.read_bytes() == b"abc"
+    # fsynced under its temporary ".tmp" name (ignored by scans for *.pkl), then the directory
+    assert seen[0].name.startswith(".3.pkl.") and seen[0].name.endswith(".tmp")
+    assert seen[1] == target.parent
+    assert [p.name for p in target.parent.iterdir()] == ["3.pkl"]

@@ -25,14 +25,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from darkscan.errors import InputFileError
+from darkscan.io.atomic import atomic_output
 
 __all__ = ["read_limits_table", "write_limits_table"]
 
@@ -225,29 +224,22 @@ def write_limits_table(path, data: Mapping[str, object], *, metadata=None, fmt=N
     if fmt not in ("json", "csv"):
         raise InputFileError(f"{path}: unknown table format '{fmt}', expected json or csv")
     columns = _table_columns(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            if fmt == "json":
-                doc: dict[str, object] = {"columns": {k: v.tolist() for k, v in columns.items()}}
-                if metadata is not None:
-                    doc["metadata"] = metadata
-                json.dump(doc, fh, indent=1)
-                fh.write("\n")
-            else:
-                writer = csv.writer(fh)
-                writer.writerow(list(columns))
-                n_rows = len(next(iter(columns.values()))) if columns else 0
-                for i in range(n_rows):
-                    writer.writerow([_format(columns[c][i]) for c in columns])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with (
+        atomic_output(path, durable=True) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as fh,
+    ):
+        if fmt == "json":
+            doc: dict[str, object] = {"columns": {k: v.tolist() for k, v in columns.items()}}
+            if metadata is not None:
+                doc["metadata"] = metadata
+            json.dump(doc, fh, indent=1)
+            fh.write("\n")
+        else:
+            writer = csv.writer(fh)
+            writer.writerow(list(columns))
+            n_rows = len(next(iter(columns.values()))) if columns else 0
+            for i in range(n_rows):
+                writer.writerow([_format(columns[c][i]) for c in columns])
     return path
 
 
