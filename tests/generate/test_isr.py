@@ -13,9 +13,12 @@ from darkscan.errors import PhysicsDomainError
 from darkscan.generate.isr import (
     convolve_isr,
     isr_beta,
+    isr_photon_angle_cdf,
     isr_photons,
+    isr_photons_with_angles,
     sample_energy_fraction,
     sample_isr_fractions,
+    sample_isr_photon_cos_theta,
     structure_function,
     structure_function_cdf,
 )
@@ -144,3 +147,76 @@ def test_bad_input():
         convolve_isr(lambda v: v, S, 2 * S)
     with pytest.raises(PhysicsDomainError, match="s_hat_pole"):
         convolve_isr(lambda v: v, S, 1.0, s_hat_pole=2.0)
+
+
+# ------------------------------------------------------------- ISR photon angles (eikonal law)
+def test_photon_angle_cdf_normalisation_matches_structure_function_exponent():
+    # Independent quadrature of f(c) = (1 - c^2)/(1 - b^2 c^2)^2 (Peskin-Schroeder eq. 6.17
+    # for back-to-back beams); 2 alpha/pi times its integral is the Kuraev-Fadin exponent
+    # 2 alpha/pi (ln(s/m_e^2) - 1) up to O(m_e^2/s).
+    root = math.sqrt(S)
+    b = math.sqrt(1 - 4 * M_E**2 / S)
+    f = lambda c: (1 - c * c) / (1 - b * b * c * c) ** 2  # noqa: E731
+    pts = [1 - 10.0**-k for k in range(1, 9)]
+    val = 2 * integrate.quad(f, 0, 1, points=pts, limit=500, epsabs=0, epsrel=1e-11)[0]
+    total = isr_photon_angle_cdf(1.0, root) - isr_photon_angle_cdf(-1.0, root)
+    assert total == pytest.approx(val, rel=1e-8)
+    assert 2 * ALPHA_EM / math.pi * total == pytest.approx(isr_beta(S), rel=1e-6)
+
+
+def test_photon_angle_sampler_chi2_against_cdf():
+    rng = np.random.default_rng(5)
+    n = 400_000
+    c = sample_isr_photon_cos_theta(rng, n, math.sqrt(S))
+    # bins uniform in log10(1 - |c|) from the collinear peak (1 - c ~ m_e^2/2E^2 ~ 5e-9) out to
+    # 90 degrees, where dN/dtheta ~ 1/theta spreads photons over all decades
+    edges_u = np.concatenate([[0.0], np.logspace(-10, 0, 21)])
+    cdf_pos = isr_photon_angle_cdf(1.0 - edges_u, math.sqrt(S))
+    total = isr_photon_angle_cdf(1.0, math.sqrt(S)) - isr_photon_angle_cdf(-1.0, math.sqrt(S))
+    expected = 2 * n * -np.diff(cdf_pos) / total  # both signs fold onto |c|
+    observed = np.histogram(1.0 - np.abs(c), bins=edges_u)[0]
+    keep = expected > 20
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    ndf = int(keep.sum()) - 1
+    assert chi2 / ndf < 2.0  # p ~ 1e-3 for ndf ~ 18
+    assert abs(np.mean(c > 0) - 0.5) < 0.005  # symmetric law
+    # A sizeable share of photons is at large angle: the fraction beyond 17 degrees of its
+    # beam equals the analytic CDF value; away from the peak f ~ 1/(1 - c^2), so the share is
+    # about 2 artanh(cos 17 deg)/(ln(s/m_e^2) - 1) = 0.201.
+    c17 = math.cos(math.radians(17))
+    frac = 2 * (isr_photon_angle_cdf(c17, math.sqrt(S)) - isr_photon_angle_cdf(0.0, math.sqrt(S)))
+    frac /= total
+    assert np.mean(np.abs(c) < c17) == pytest.approx(frac, abs=5 * math.sqrt(frac / n))
+    lead_log = 2 * math.atanh(c17) / (math.log(S / M_E**2) - 1)
+    assert frac == pytest.approx(lead_log, rel=0.01)
+
+
+def test_isr_photons_with_angles_conserve_momentum_and_hard_mass():
+    rng = np.random.default_rng(21)
+    n = 20_000
+    x1, x2 = sample_isr_fractions(rng, n, S)
+    root = math.sqrt(S)
+    photons, beta = isr_photons_with_angles(rng, x1, x2, root)
+    m_hat = np.sqrt(x1 * x2 * S)
+    system = boost(np.column_stack([m_hat, np.zeros((n, 3))]), beta)
+    total = system + photons.sum(axis=1)
+    np.testing.assert_allclose(total, np.tile([root, 0, 0, 0], (n, 1)), atol=1e-9)
+    np.testing.assert_allclose(invariant_mass(photons[:, 0]), 0.0, atol=1e-6)
+    assert np.all(photons[:, 0, 3] >= 0) and np.all(photons[:, 1, 3] <= 0)  # hemispheres
+    # energies are scaled by one factor lambda <= 1; lambda = 1 when one beam radiates
+    lam = photons[:, 0, 0] / np.where(x1 < 1, (1 - x1) * root / 2, np.nan)
+    assert np.nanmax(lam) <= 1 + 1e-12 and np.nanmedian(lam) > 0.999999
+    ph1, _ = isr_photons_with_angles(rng, x1, np.ones(n), root)
+    np.testing.assert_allclose(ph1[:, 0, 0], (1 - x1) * root / 2, rtol=1e-12)
+    assert not np.any(ph1[:, 1, 0])
+
+
+def test_isr_photons_with_angles_collinear_limit_reproduces_isr_photons():
+    # with every photon within ~m_e/E of its beam the general velocity approaches the
+    # collinear (x1 - x2)/(x1 + x2) of isr_photons
+    rng = np.random.default_rng(8)
+    x1, x2 = sample_isr_fractions(rng, 50_000, S)
+    _, beta = isr_photons_with_angles(rng, x1, x2, math.sqrt(S))
+    _, beta_z = isr_photons(x1, x2, math.sqrt(S))
+    close = np.median(np.abs(beta[:, 2] - beta_z))
+    assert close < 1e-6
