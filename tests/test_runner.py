@@ -72,10 +72,11 @@ def _bytes(result) -> dict:
     return out
 
 
-def _unit_outputs(samples=SAMPLES, unit=UNIT, seed=SEED):
+def _unit_outputs(samples=SAMPLES, unit=UNIT, seed=SEED, unit_sizes=None):
     """Per-unit outputs rebuilt independently of the runner (seeding rule of the docs)."""
     outs = []
     for sample, n in samples.items():
+        unit = (unit_sizes or {}).get(sample, UNIT)
         for u in range(-(-n // unit)):
             ss = np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(sample.encode()), u))
             task = Task(sample, 0, min(unit, n - u * unit), {}, u, u + 1, u * unit, unit_size=unit)
@@ -402,6 +403,61 @@ def test_plan_chunks_sizes_and_determinism():
     calibrated = plan_chunks({"a": 10**6}, unit_size=1000, calibrate=toy_chunk)
     assert calibrated.chunk_size % 1000 == 0 and 1000 <= calibrated.chunk_size <= 1024 * 1000
     assert sum(t.n_events for t in calibrated.tasks) == 10**6
+
+
+PER_SAMPLE_UNITS = {"bkg": 150}  # the "slow" sample cut into small units
+
+
+def _fsum_reference(unit_sizes):
+    outs = _unit_outputs(unit_sizes=unit_sizes)
+    return np.array(
+        [math.fsum(o["x"].view()["value"][i] for o in outs) for i in range(12)], dtype=float
+    )
+
+
+@pytest.mark.parametrize("units_per_chunk", [1, 3])
+def test_per_sample_unit_sizes_split_a_sample_and_stay_exact(units_per_chunk):
+    plan = plan_chunks(SAMPLES, units_per_chunk * UNIT, unit_size=UNIT, unit_sizes=PER_SAMPLE_UNITS)
+    bkg = [t for t in plan.tasks if t.sample == "bkg"]
+    # 1600 events in units of 150: 11 units, grouped units_per_chunk at a time
+    assert sum(t.n_units for t in bkg) == 11 and len(bkg) == -(-11 // units_per_chunk)
+    assert [t.first_event for t in bkg] == [150 * t.unit_start for t in bkg]
+    assert sum(t.n_events for t in plan.tasks) == sum(SAMPLES.values())
+    res = run(toy_chunk, plan, seed=SEED)
+    np.testing.assert_array_equal(
+        res.histograms["x"].view()["value"], _fsum_reference(PER_SAMPLE_UNITS)
+    )
+    one = run(
+        toy_chunk,
+        plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes=PER_SAMPLE_UNITS),
+        seed=SEED,
+    )
+    assert _bytes(res) == _bytes(one)
+
+
+def test_per_sample_unit_sizes_are_recorded_and_checked_on_resume(tmp_path):
+    plan = plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes=PER_SAMPLE_UNITS)
+    assert plan.digest != plan_chunks(SAMPLES, UNIT, unit_size=UNIT).digest
+    # an override equal to the default is no override: same plan, same digest
+    same = plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes={"bkg": UNIT})
+    assert same.digest == plan_chunks(SAMPLES, UNIT, unit_size=UNIT).digest
+    res = run(toy_chunk, plan, seed=SEED, run_dir=tmp_path)
+    loaded = load_plan(tmp_path)
+    assert loaded.digest == plan.digest and loaded.tasks == plan.tasks
+    again = run(toy_chunk, loaded, seed=SEED, run_dir=tmp_path, resume=True)
+    assert again.n_events_run == 0 and _bytes(again) == _bytes(res)
+    with pytest.raises(ConfigError, match="unit_sizes"):
+        run(
+            toy_chunk,
+            plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes={"bkg": 200}),
+            seed=SEED,
+            run_dir=tmp_path,
+            resume=True,
+        )
+    with pytest.raises(ConfigError, match="unknown sample"):
+        plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes={"nope": 10})
+    with pytest.raises(ConfigError, match="unit_sizes"):
+        plan_chunks(SAMPLES, UNIT, unit_size=UNIT, unit_sizes={"bkg": 0})
 
 
 def test_unit_rng_follows_seedsequence_rule():

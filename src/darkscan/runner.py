@@ -189,10 +189,15 @@ class Plan:
     samples: dict[str, int]  # sample -> events (generate) or entries (files)
     unit_size: int
     chunk_size: int  # events per chunk (generate) or entries per step (files)
+    unit_sizes: dict[str, int] = dataclasses.field(default_factory=dict)  # per-sample overrides
+
+    def sample_unit_size(self, sample: str) -> int:
+        """Events per unit of ``sample`` (its override, else the plan's ``unit_size``)."""
+        return self.unit_sizes.get(sample, self.unit_size)
 
     def describe(self) -> dict:
         """JSON-able description (stored in the manifest; compared on resume)."""
-        return {
+        out = {
             "kind": self.kind,
             "unit_size": self.unit_size,
             "chunk_size": self.chunk_size,
@@ -213,6 +218,9 @@ class Plan:
                 for t in self.tasks
             ],
         }
+        if self.unit_sizes:  # absent when unused, so plans without overrides keep their digest
+            out["unit_sizes"] = dict(sorted(self.unit_sizes.items()))
+        return out
 
     def _params(self) -> dict:
         out: dict = {}
@@ -329,6 +337,7 @@ def plan_chunks(
     chunk_size: int | None = None,
     *,
     unit_size: int = DEFAULT_UNIT_SIZE,
+    unit_sizes: Mapping[str, int] | None = None,
     params: Mapping[str, Mapping] | None = None,
     events_per_second: float | None = None,
     calibrate: Callable | None = None,
@@ -352,6 +361,11 @@ def plan_chunks(
     unit_size : int
         Events per unit (the granularity of random streams). Results depend on it, not on
         ``chunk_size``.
+    unit_sizes : dict, optional
+        Sample name -> events per unit for that sample, overriding ``unit_size``. A slow
+        sample (a heavily filtered generator, say) gets small units so that its work
+        spreads over many tasks. Chunks of every sample hold ``chunk_size // unit_size``
+        units. Results depend on each sample's unit size, not on ``chunk_size``.
     params : dict, optional
         Sample name -> parameters handed to ``process_chunk`` in ``task.params``.
     events_per_second, calibrate, target_seconds, min_units, max_units
@@ -375,9 +389,20 @@ def plan_chunks(
     [('a', 0, 4, 0, 2), ('a', 1, 1, 2, 3), ('b', 0, 3, 0, 2)]
     >>> plan_chunks({"a": 10}, unit_size=1000, events_per_second=2e5).chunk_size
     512000
+    >>> p = plan_chunks({"a": 8, "b": 8}, chunk_size=4, unit_size=4, unit_sizes={"b": 2})
+    >>> [(t.sample, t.n_events, t.first_event) for t in p.tasks]
+    [('a', 4, 0), ('a', 4, 4), ('b', 2, 0), ('b', 2, 2), ('b', 2, 4), ('b', 2, 6)]
     """
     samples = _check_samples(samples, "samples")
     unit_size = _check_int("unit_size", unit_size, 1)
+    unit_sizes = dict(unit_sizes or {})
+    unknown = sorted(set(unit_sizes) - set(samples))
+    if unknown:
+        raise ConfigError(
+            f"unit_sizes given for unknown sample(s) {unknown}; samples are {sorted(samples)}"
+        )
+    unit_sizes = {k: _check_int(f"unit_sizes[{k!r}]", v, 1) for k, v in unit_sizes.items()}
+    unit_sizes = {k: v for k, v in unit_sizes.items() if v != unit_size}
     min_units = _check_int("min_units", min_units, 1)
     max_units = _check_int("max_units", max_units, min_units)
     params = dict(params or {})
@@ -419,14 +444,15 @@ def plan_chunks(
     units_per_chunk = chunk_size // unit_size
     tasks = []
     for name, n in samples.items():
-        n_units = -(-n // unit_size)
+        size = unit_sizes.get(name, unit_size)
+        n_units = -(-n // size)
         p = dict(params.get(name, {}))
         for chunk, u0 in enumerate(range(0, n_units, units_per_chunk)):
             u1 = min(u0 + units_per_chunk, n_units)
-            first = u0 * unit_size
-            last = min(u1 * unit_size, n)
-            tasks.append(Task(name, chunk, last - first, p, u0, u1, first, unit_size=unit_size))
-    return Plan("generate", tuple(tasks), samples, unit_size, chunk_size)
+            first = u0 * size
+            last = min(u1 * size, n)
+            tasks.append(Task(name, chunk, last - first, p, u0, u1, first, unit_size=size))
+    return Plan("generate", tuple(tasks), samples, unit_size, chunk_size, unit_sizes)
 
 
 def _entries(path: Path, tree: str | None) -> tuple[int, list[int] | None]:
@@ -895,6 +921,7 @@ def _manifest(
         "process": process,
         "kind": plan.kind,
         "unit_size": plan.unit_size,
+        "unit_sizes": dict(sorted(plan.unit_sizes.items())),
         "chunk_size": plan.chunk_size,
         "samples": dict(plan.samples),
         "params": {s: _jsonable(p) for s, p in plan._params().items()},
@@ -914,13 +941,15 @@ def _check_manifest(old: dict, new: dict, path: Path) -> None:
         "run_seed",
         "kind",
         "unit_size",
+        "unit_sizes",
         "chunk_size",
         "samples",
         "params",
         "process",
         "plan_digest",
     ):
-        if old.get(key) != new.get(key):
+        default = {} if key == "unit_sizes" else None  # manifests before per-sample units
+        if old.get(key, default) != new.get(key, default):
             raise ConfigError(
                 f"cannot resume from {path}: {key} in the manifest is {old.get(key)!r} but this run "
                 f"has {new.get(key)!r}"
@@ -932,6 +961,7 @@ def load_plan(run_dir: str | os.PathLike) -> Plan:
     path = Path(run_dir) / "manifest.json"
     try:
         m = json.loads(path.read_text())
+        sizes = {k: int(v) for k, v in m.get("unit_sizes", {}).items()}
         tasks = tuple(
             Task(
                 s,
@@ -940,16 +970,16 @@ def load_plan(run_dir: str | os.PathLike) -> Plan:
                 dict(m["params"].get(s, {})),
                 u0,
                 u1,
-                (u0 * m["unit_size"]) if m["kind"] == "generate" else 0,
+                (u0 * sizes.get(s, m["unit_size"])) if m["kind"] == "generate" else 0,
                 p,
                 tr,
                 e0,
                 e1,
-                m["unit_size"] if m["kind"] == "generate" else 0,
+                sizes.get(s, m["unit_size"]) if m["kind"] == "generate" else 0,
             )
             for s, c, n, u0, u1, p, tr, e0, e1 in m["plan"]
         )
-        plan = Plan(m["kind"], tasks, dict(m["samples"]), m["unit_size"], m["chunk_size"])
+        plan = Plan(m["kind"], tasks, dict(m["samples"]), m["unit_size"], m["chunk_size"], sizes)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot load a plan from {path}: {exc}") from exc
     if plan.kind == "files":
