@@ -20,14 +20,21 @@ truth level:
 Shapes are compared after normalising each histogram to unit area: chi^2/ndf with the
 statistical errors of both samples (bins with >= 5 expected entries) and the two-sample
 Kolmogorov-Smirnov statistic with its p-value. Also measures generation speed (events/s
-of the full call, record included, and of the kinematics alone).
+of the full call, record included, and of the kinematics alone), and the mean number of
+radiated photons above 50 MeV (CM) per event (multi-photon emission).
+
+The in-house generators have exponentiated multi-photon FSR (:mod:`darkscan.generate.fsr`)
+and ISR photons with eikonal polar angles; the summary table at the end lists chi^2/ndf of
+this run next to the previous run's (the JSON it overwrites). ``--pythia-cache DIR`` keeps
+the Pythia observables between runs (keyed by process, size, seed and settings).
 
 Writes ``benchmarks/results/validate_backgrounds_vs_pythia.json`` and PNG comparisons
 ``benchmarks/results/validate_backgrounds_{mumu,tautau}.png``.
 
 Usage::
 
-    python benchmarks/validate_backgrounds_vs_pythia.py [--n-mumu 200000] [--n-tautau 20000]
+    python benchmarks/validate_backgrounds_vs_pythia.py [--n-mumu 200000] [--n-tautau 20000] \
+        [--n-pythia-mumu 100000] [--pythia-cache /tmp/pythia_cache]
 """
 
 from __future__ import annotations
@@ -112,7 +119,16 @@ def _observables(sample) -> dict:
     rec = COLLIDER.p_total - pair4
     m2 = rec[:, 0] ** 2 - np.sum(rec[:, 1:] ** 2, axis=1)
     rec_mass = np.sign(m2) * np.sqrt(np.abs(m2))
+    n_gamma_50 = np.bincount(ev_of[g_cms[:, 0] > 0.05], minlength=len(gam))
+    # photon mass in one CM hemisphere (multi-photon emission from one side)
+    hemi = np.zeros((2, len(gam), 4))
+    fwd = g_cms[:, 3] > 0
+    np.add.at(hemi[0], ev_of[fwd], g_cms[fwd])
+    np.add.at(hemi[1], ev_of[~fwd], g_cms[~fwd])
+    m2_hemi = hemi[..., 0] ** 2 - np.sum(hemi[..., 1:] ** 2, axis=-1)
     return {
+        "frac_hemisphere_photon_mass_above_0p5": float(np.mean(np.max(m2_hemi, axis=0) > 0.25)),
+        "mean_n_gamma_above_0p05": float(np.mean(n_gamma_50)),
         "p_mu_cms": p_mu,
         "cos_mu_cms": cos_mu,
         "e_gamma_lead_cms": lead,
@@ -123,6 +139,26 @@ def _observables(sample) -> dict:
         "frac_hard_gamma_outside_ecl": float(np.mean(hard_out)),
         "frac_two_muons": float(np.mean(two)),
     }
+
+
+def _pythia_observables(name, n, seed, cache, settings=None) -> tuple[dict, float, float, float]:
+    """Pythia observables, cross section, its error and the generation time (optionally cached)."""
+    key = f"{name}_{n}_{seed}_" + "_".join(f"{k}={v}" for k, v in sorted((settings or {}).items()))
+    key = key.replace(":", "-").replace(" ", "")
+    path = Path(cache) / f"{key}.npz" if cache else None
+    if path is not None and path.exists():
+        data = np.load(path)
+        obs = {k: (data[k] if data[k].ndim else float(data[k])) for k in data.files}
+        return obs, float(obs.pop("_sigma")), float(obs.pop("_sigma_err")), float(obs.pop("_t"))
+    t0 = time.perf_counter()
+    sample = generate_pythia(name, COLLIDER, n, np.random.default_rng(seed), settings=settings)
+    t_gen = time.perf_counter() - t0
+    obs = _observables(sample)
+    sigma, err = sample.cross_section_fb, sample.cross_section_uncertainty_fb
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **obs, _sigma=sigma, _sigma_err=err, _t=t_gen)
+    return obs, sigma, err, t_gen
 
 
 def _compare(a, b, edges) -> dict:
@@ -154,6 +190,7 @@ BINNING = {
     "recoil_mass_tail": np.linspace(0.5, 10.0, 39),
 }
 FRACTIONS = (
+    "mean_n_gamma_above_0p05",
     "frac_two_muons",
     "frac_recoil_mass_above_0p5",
     "frac_hard_gamma_in_ecl",
@@ -204,12 +241,13 @@ def _speed(fn, n, repeat=2) -> tuple[float, float]:
     return n / wall, n / cpu
 
 
-def _radiation_breakdown(n_pythia: int, n_ours: int) -> dict:
+def _radiation_breakdown(n_pythia: int, n_ours: int, cache=None) -> dict:
     """Recoil-mass tail of mu mu(gamma) with ISR only and FSR only, darkscan vs Pythia.
 
     Pythia: ``TimeShower:QEDshowerByL = off`` (ISR only) or ``PDF:lepton = off`` (FSR only);
     darkscan: ``fsr=False`` / ``isr=False``. Also the fraction of events whose photons in one
-    CM hemisphere alone have a mass above 0.5 GeV (multi-photon emission from one beam).
+    CM hemisphere alone have a mass above 0.5 GeV (multi-photon emission from one side), the
+    mean photon multiplicity above 50 MeV, and chi^2/ndf of the shapes.
     """
     out = {}
     configs = {
@@ -217,47 +255,41 @@ def _radiation_breakdown(n_pythia: int, n_ours: int) -> dict:
         "fsr_only": ({"PDF:lepton": "off"}, {"isr": False}),
     }
     for label, (py_settings, our_kwargs) in configs.items():
-        samples = {
-            "pythia": generate_pythia(
-                "mumu", COLLIDER, n_pythia, np.random.default_rng(5), settings=py_settings
-            ),
-            "darkscan": generate_mumu_gamma(
-                COLLIDER, n_ours, np.random.default_rng(6), **our_kwargs
-            ),
-        }
+        obs_p, sigma_p, _, _ = _pythia_observables("mumu", n_pythia, 5, cache, py_settings)
+        sample = generate_mumu_gamma(COLLIDER, n_ours, np.random.default_rng(6), **our_kwargs)
+        obs_o = _observables(sample)
         entry = {}
-        for name, sample in samples.items():
-            rec = _observables(sample)["recoil_mass_signed"]
-            p = sample.events.particles
-            g = p[(p.pdg == 22) & p.is_final]
-            flat = ak.flatten(g)
-            g4 = COLLIDER.to_cms(
-                np.stack(
-                    [ak.to_numpy(flat[f]).astype(np.float64) for f in ("E", "px", "py", "pz")], -1
-                )
-            )
-            ev = np.repeat(np.arange(len(g)), ak.to_numpy(ak.num(g)))
-            hemi = np.zeros((2, len(g), 4))
-            fwd = g4[:, 3] > 0
-            np.add.at(hemi[0], ev[fwd], g4[fwd])
-            np.add.at(hemi[1], ev[~fwd], g4[~fwd])
-            m2 = hemi[..., 0] ** 2 - np.sum(hemi[..., 1:] ** 2, axis=-1)
+        for name, obs, sigma in (
+            ("pythia", obs_p, sigma_p),
+            ("darkscan", obs_o, sample.cross_section_fb),
+        ):
+            rec = obs["recoil_mass_signed"]
             entry[name] = {
-                "cross_section_fb": sample.cross_section_fb,
+                "cross_section_fb": sigma,
                 "frac_recoil_mass_above_0p5": float(np.mean(rec > 0.5)),
                 "frac_recoil_mass_above_2": float(np.mean(rec > 2.0)),
-                "frac_hemisphere_photon_mass_above_0p5": float(np.mean(np.max(m2, axis=0) > 0.25)),
+                "frac_hemisphere_photon_mass_above_0p5": obs[
+                    "frac_hemisphere_photon_mass_above_0p5"
+                ],
+                "mean_n_gamma_above_0p05": obs["mean_n_gamma_above_0p05"],
             }
+        entry["chi2_ndf"] = {
+            k: _compare(obs_o[k], obs_p[k], BINNING[k])["chi2_ndf"]
+            for k in ("p_mu_cms", "cos_mu_cms", "e_gamma_lead_cms", "recoil_mass_signed")
+        }
         out[label] = entry
         print(f"  radiation breakdown, {label}:")
-        for name, e in entry.items():
+        for name in ("pythia", "darkscan"):
+            e = entry[name]
             print(
                 f"    {name:8s} sigma {e['cross_section_fb'] / 1e6:.4f} nb, "
                 f"P(M_rec > 0.5) = {e['frac_recoil_mass_above_0p5']:.4f}, "
                 f"P(M_rec > 2) = {e['frac_recoil_mass_above_2']:.4f}, "
                 f"P(one-hemisphere photon mass > 0.5) = "
-                f"{e['frac_hemisphere_photon_mass_above_0p5']:.4f}"
+                f"{e['frac_hemisphere_photon_mass_above_0p5']:.4f}, "
+                f"<n_gamma(> 50 MeV)> = {e['mean_n_gamma_above_0p05']:.4f}"
             )
+        print("    chi2/ndf: " + ", ".join(f"{k} {v:.2f}" for k, v in entry["chi2_ndf"].items()))
     return out
 
 
@@ -270,8 +302,12 @@ def main() -> None:
     parser.add_argument("--n-breakdown", type=int, default=40_000)
     parser.add_argument("--speed-mumu", type=int, default=1_000_000)
     parser.add_argument("--speed-tautau", type=int, default=200_000)
+    parser.add_argument("--pythia-cache", default=None, help="directory for cached Pythia samples")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the ISR/FSR split")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "validate_backgrounds_vs_pythia.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
     result: dict = {"benchmark": "validate_backgrounds_vs_pythia", "machine": platform.node()}
 
     runs = {
@@ -292,10 +328,8 @@ def main() -> None:
         t0 = time.perf_counter()
         ours = gen(n_ours, np.random.default_rng(1))
         t_ours = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        theirs = generate_pythia(name, COLLIDER, n_py, np.random.default_rng(2))
-        t_py = time.perf_counter() - t0
-        obs_o, obs_p = _observables(ours), _observables(theirs)
+        obs_p, sigma_py, sigma_py_err, t_py = _pythia_observables(name, n_py, 2, args.pythia_cache)
+        obs_o = _observables(ours)
         comparisons = {k: _compare(obs_o[k], obs_p[k], e) for k, e in BINNING.items()}
         png = _plot(name, obs_o, obs_p, comparisons, ("darkscan", "Pythia 8"))
         n_speed = args.speed_mumu if name == "mumu" else args.speed_tautau
@@ -307,22 +341,14 @@ def main() -> None:
             "cross_section_fb": {
                 "darkscan": ours.cross_section_fb,
                 "darkscan_uncertainty": ours.cross_section_uncertainty_fb,
-                "pythia": theirs.cross_section_fb,
-                "pythia_uncertainty": theirs.cross_section_uncertainty_fb,
+                "pythia": sigma_py,
+                "pythia_uncertainty": sigma_py_err,
                 "physics_book": sm_cross_section(name),
-                "ratio_darkscan_over_pythia": ours.cross_section_fb / theirs.cross_section_fb,
+                "ratio_darkscan_over_pythia": ours.cross_section_fb / sigma_py,
                 "ratio_darkscan_over_physics_book": ours.cross_section_fb / sm_cross_section(name),
             },
-            "n_events": {"darkscan": ours.n_events, "pythia": theirs.n_events},
-            "fractions": {
-                k: {"darkscan": obs_o[k], "pythia": obs_p[k]}
-                for k in (
-                    "frac_two_muons",
-                    "frac_recoil_mass_above_0p5",
-                    "frac_hard_gamma_in_ecl",
-                    "frac_hard_gamma_outside_ecl",
-                )
-            },
+            "n_events": {"darkscan": ours.n_events, "pythia": n_py},
+            "fractions": {k: {"darkscan": obs_o[k], "pythia": obs_p[k]} for k in FRACTIONS},
             "shape_comparisons": comparisons,
             "speed_events_per_s": {
                 "darkscan_full_record": rate_full,
@@ -360,11 +386,18 @@ def main() -> None:
             f"load {sp['load_average_1min']:.1f} on {sp['n_cpu']} cores"
         )
         print(f"  plot: {png}")
-    print("=== e+e- -> mumu(gamma): radiation breakdown of the recoil-mass tail")
-    result["mumu_radiation_breakdown"] = _radiation_breakdown(
-        args.n_breakdown, 5 * args.n_breakdown
-    )
-    out = RESULTS / "validate_backgrounds_vs_pythia.json"
+    if not args.no_breakdown:
+        print("=== e+e- -> mumu(gamma): radiation breakdown of the recoil-mass tail")
+        result["mumu_radiation_breakdown"] = _radiation_breakdown(
+            args.n_breakdown, 5 * args.n_breakdown, args.pythia_cache
+        )
+    print("=== chi2/ndf vs Pythia 8 (unit-area shapes): this run | previous run")
+    for name in runs:
+        for k in BINNING:
+            now = result[name]["shape_comparisons"][k]["chi2_ndf"]
+            before = previous.get(name, {}).get("shape_comparisons", {}).get(k, {}).get("chi2_ndf")
+            old = f"{before:8.2f}" if before is not None else "       -"
+            print(f"  {name:7s} {k:22s} {now:8.2f} | {old}")
     out.write_text(json.dumps(result, indent=2))
     print(f"results written to {out}")
 

@@ -31,23 +31,45 @@ Physics content
   the soft density (beta/2) dz/z, so given their sum the energy fractions follow the
   Poisson-Dirichlet(beta/2) law; its stick-breaking form gives the harder-ranked photon the
   share V ~ Beta(1, beta/2) (mean 1 - 0.042) and the other photon the rest (Kingman 1975).
-  Each photon's angle to its beam is drawn independently from the leading-log eikonal
-  1/(1 - beta_e cos theta) (electron velocity beta_e: collinear cut-off at theta ~ m_e/E;
-  about 30 % of the photons have theta > 0.1 rad), uniform azimuth. Several photons at
-  different angles give the photon system (the recoil against the dimuon) a mass even when
-  one beam radiates. The dilepton system recoils with exact four-momentum conservation and
-  exactly s' = x1 x2 s (the second beam's photons are rescaled by O(theta^2) for that, see
-  :func:`_hard_frame_kernel`).
-* **FSR**: one photon from the exact O(alpha) final-state matrix element of
+  Each photon gets its own polar angle from the exact eikonal law of the e+e- pair,
+  (1 - c^2)/(1 - b^2 c^2)^2 (:func:`darkscan.generate.isr.sample_isr_photon_cos_theta`,
+  Peskin-Schroeder eq. 6.17; drawn outside the numba kernel), folded into its beam's
+  hemisphere, uniform azimuth: about 20 % of the photons are beyond 17 deg (the ECL forward
+  edge), which is what lets an ISR photon escape through the calorimeter gaps. Hard photons
+  are corrected to the exact lowest-order law (1 + (1 - x)^2)/x / sin^2 - x/2 by
+  accept-reject at their energy fraction x (:func:`_isr_hard_photon_factor`; ~20 % fewer
+  hard photons at wide angles than the soft law), and the Born axis of the leptons is the
+  e- or the (reversed) e+ direction in the hard frame with weights E_-^2 : E_+^2, which
+  makes the lepton-photon correlation exact for one ISR photon (massless QED Born part;
+  :func:`_hard_frame_kernel`). Independent angles for the photons of one beam are the
+  YFS/KKMC picture (Jadach-Ward-Was
+  hep-ph/9912214), and give the photon system (the recoil against the dimuon) a mass even
+  when only one beam radiates. Momentum conservation: the photons of one beam, chosen at
+  random per event, keep their energies; the other beam's photons keep their directions and
+  sharing and are scaled by the factor that gives the dilepton system exactly
+  s' = x1 x2 s (:func:`_hard_frame_kernel`; O(theta^2) from 1). This differs from
+  :func:`darkscan.generate.isr.isr_photons_with_angles` (one photon per beam, both scaled by
+  a common factor) only at O(theta^2) in the photon energies; choosing the unscaled beam at
+  random keeps either beam's D(x) unbiased on average, and s' (hence the Born cross section
+  the event was drawn with) is exact in both. With all angles zero the kinematics is that
+  of :func:`darkscan.generate.isr.isr_photons` (tested).
+* **FSR**: exponentiated multi-photon radiation off the l+l- dipole
+  (:mod:`darkscan.generate.fsr`, in the spirit of YFS/KKMC and PHOTOS): a Poisson number of
+  photons above ``min_photon_energy`` (hard-frame energy, default 1 MeV) with the eikonal
+  density gamma(beta) d omega/omega and the exact massive dipole angular law, exact
+  four-momentum conservation by recoil of the lepton pair in its rest frame, and the hardest
+  photon corrected by accept-reject to the exact O(alpha) matrix element of
   e+e- -> l+l- gamma (massless CALKUL form, which factorises as
-  (t^2 + t'^2 + u^2 + u'^2)/(s s') times the eikonal radiator) with the lepton-mass terms
-  -m^2/(q.k)^2 of the eikonal factor (Berends-Kleiss-Jadach), see
-  :func:`fsr_matrix_element`. Photons above ``min_photon_energy`` (hard-frame energy) are
-  generated with it; below, the Born kinematics is kept. The probability of a hard photon
-  is P(s') = sigma_hard(s') / (sigma_Born(s') (1 + 3 alpha / 4 pi)), i.e. the soft+virtual
-  part is fixed by the exact inclusive O(alpha) FSR correction 3 alpha/(4 pi) (massless
-  limit, Schwinger), so the total cross section does not depend on the cut. No ISR-FSR
-  interference (a charge asymmetry of O(alpha/pi)), no multi-photon FSR.
+  (t^2 + t'^2 + u^2 + u'^2)/(s s') times the eikonal radiator, with the lepton-mass terms
+  -m^2/(q.k)^2 of the radiator, Berends-Kleiss-Jadach; :func:`fsr_matrix_element`). The
+  FSR step acts at fixed s' and Born axis and is unitary (every event keeps its s', only its
+  final state is dressed), so the total is sigma_Born (1 + 3 alpha/4 pi), the exact
+  inclusive O(alpha) FSR factor of a vector current (Schwinger; massless limit), independent
+  of the photon cut. About 0.25 photons per event above 1 MeV (muons at 10.58 GeV); two
+  FSR photons at different angles give a recoil mass above 0.5 GeV in 0.47 % of the events
+  (Pythia's shower: 0.44 %). No ISR-FSR interference (a charge asymmetry of O(alpha/pi)).
+  :func:`hard_fsr_probability` gives the exact O(alpha) rate of a photon above a cut (the
+  hard-photon normalisation the generator reproduces, tested).
 
 Cross section
 -------------
@@ -65,21 +87,35 @@ is sigma times the accepted fraction (binomial error).
 
 Validation against Pythia 8 (``benchmarks/validate_backgrounds_vs_pythia.py``)
 ------------------------------------------------------------------------------
-1e6 events here vs 2e5 Pythia events at Belle II: sigma 1.144 vs 1.146 +- 0.001 nb; the
-fraction of events with a recoil mass against the dimuon above 0.5 GeV (the Z' search
-region) 11.9 % vs 11.7 %, and its shape above 0.5 GeV agrees (chi^2/ndf = 1.3); muon
-momentum and angle agree to a few per cent per bin. Split by radiation type the agreement is
-partly a compensation: with ISR only this generator has 11 % more events above 0.5 GeV than
-Pythia's QED shower (one-beam multi-photon masses: 1.7 % vs 1.2 % of the events); with FSR
-only Pythia's multi-photon shower puts 0.44 % of the events above 0.5 GeV, this generator
-none (a single FSR photon has no mass). Treat the tail normalisation as known to ~10 %.
+1e6 events here vs 2e5 Pythia events at Belle II (truth level, unit-area shapes, chi^2/ndf
+with both samples' statistical errors; in brackets before the multi-photon FSR and the ISR
+angle laws): sigma 1.144 vs 1.146 +- 0.001 nb; muon CM momentum 9.4 (12.1), muon polar
+angle 9.3 (5.1), leading photon energy 4.7 (46; the step at the old 10 MeV single-photon
+cut is gone), recoil mass against the dimuon above 0.5 GeV (the Z' search region) 0.83
+(1.29); events with a hard (> 1 GeV) photon inside the ECL 7.55 % vs 7.41 % (8.1 %); the
+fraction of events with a recoil mass above 0.5 GeV is 12.4 % vs 11.7 %.
+Split by radiation type: with FSR only, muon momentum, angle and photon energy agree
+(chi^2/ndf 1.1, 1.0, 1.0 at 4e4 Pythia events) and multi-photon FSR gives a recoil mass
+above 0.5 GeV in 0.47 % of the events vs Pythia's 0.44 % (before: none). The remaining
+differences come from ISR: this generator has more radiative-return events (muon momenta
+1.5-3.5 GeV up to +15 %, muons within 18 deg of the beams +7 %, which drives the angle
+chi^2; the same with collinear photons, so it is the structure function's energy spectrum,
+Kuraev-Fadin at O(beta) in :mod:`darkscan.generate.isr` vs Pythia's Kleiss et al. CERN 89-08
+one), 13 % more events with an ISR-only recoil mass above 0.5 GeV (9.3 % vs 8.2 %), and
+one-beam photon masses above 0.5 GeV in 1.6 % vs 1.2 % of the events (Pythia's backward
+shower leaves the unresolved part of the radiated energy in one collinear photon per beam).
+With collinear ISR photons the muon-angle chi^2/ndf of the ISR-only sample would be 16 and
+no hard ISR photon would reach the ECL. Signed recoil masses within +-0.1 GeV are decided by
+sub-MeV photons and the float32 record (Pythia radiates down to pT ~ 1e-6 GeV) and carry no
+physics (chi^2/ndf 1.2 above 0.1 GeV). Treat the tail normalisation as known to ~10 %.
 
 Speed
 -----
 Everything is vectorised numpy; the per-event kinematics after sampling (ISR photon
-construction, boosts, lab transformation and packing) runs in numba kernels. About 9e5
-events per CPU-second with the full awkward record on the development machine (a 2-core VM;
-``benchmarks/validate_backgrounds_vs_pythia.py`` measures wall-clock and CPU rates).
+construction, boosts, lab transformation and packing) runs in numba kernels, the FSR step
+(:mod:`darkscan.generate.fsr`) in numpy over the ~25 % of events with a photon. About
+5.5e5 events per CPU-second with the full awkward record on the development machine (a
+2-core VM; 8e5 before multi-photon FSR; ``benchmarks/bench_generators.py``).
 
 References
 ----------
@@ -127,7 +163,13 @@ from darkscan.generate.event_record import (
     events_from_flat,
     seed_record,
 )
-from darkscan.generate.isr import convolve_isr, isr_beta, sample_energy_fraction
+from darkscan.generate.fsr import fsr_matrix_element, generate_fsr
+from darkscan.generate.isr import (
+    convolve_isr,
+    isr_beta,
+    sample_energy_fraction,
+    sample_isr_photon_cos_theta,
+)
 from darkscan.lorentz import boost
 
 __all__ = [
@@ -138,7 +180,6 @@ __all__ = [
     "generate_dilepton_kinematics",
     "generate_mumu_gamma",
     "hard_fsr_probability",
-    "sample_isr_photon_cos_theta",
     "sigma_born_dilepton",
     "sigma_dilepton_isr",
 ]
@@ -146,8 +187,10 @@ __all__ = [
 GENERATOR_NAME = "darkscan.generate.processes.mumu_gamma"
 #: Z width in GeV (PDG 2022).
 GAMMA_Z = 2.4955
-#: Default lower FSR photon energy in the hard (dilepton + photon) frame, GeV.
-MIN_PHOTON_ENERGY = 0.01
+#: Default lower FSR photon energy in the hard (dilepton + photons) frame, GeV (1 MeV: below
+#: calorimeter thresholds; Pythia's QED shower radiates down to pT ~ 1e-6 GeV, and a 10 MeV
+#: cut leaves a visible step in the soft photon spectrum, benchmarks/validate_backgrounds_vs_pythia.py).
+MIN_PHOTON_ENERGY = 0.001
 #: Allowed keys of the ``cuts`` dict (CM-frame quantities).
 CUT_KEYS = ("cos_theta_mu_cms", "p_mu_cms_min", "mumu_mass_min")
 
@@ -397,75 +440,7 @@ def sigma_dilepton_isr(
     return fine, abs(fine - coarse)
 
 
-# ----------------------------------------------------------------------------- ISR angles
-def sample_isr_photon_cos_theta(rng: np.random.Generator, n: int, beam_energy) -> np.ndarray:
-    """cos(theta) of an ISR photon to its beam from d N / d cos = 1/(1 - beta_e cos), exact.
-
-    Inversion of the CDF ln[(1 + beta)/(1 - beta c)] / ln[(1 + beta)/(1 - beta)], with
-    beta = sqrt(1 - m_e^2/E^2) (leading-log eikonal of one beam, Montagna-Nicrosini-Piccinini
-    hep-ph/9802302; Carloni Calame et al. hep-ph/0003268).
-
-    Returns
-    -------
-    numpy.ndarray (n,)
-        cos(theta); ``1 - cos`` is returned accurately via :func:`_isr_one_minus_cos`.
-    """
-    one_minus = _isr_one_minus_cos(rng, n, beam_energy)
-    return 1.0 - one_minus
-
-
-def _isr_one_minus_cos(rng: np.random.Generator, n: int, beam_energy) -> np.ndarray:
-    e = np.asarray(beam_energy, dtype=float)
-    beta = np.sqrt(1.0 - (M_E / e) ** 2)
-    one_minus_beta = M_E**2 / (e * e * (1.0 + beta))
-    ratio = one_minus_beta / (1.0 + beta)
-    u = rng.random(n)
-    # 1 - beta c = (1 + beta) ratio^u  ->  1 - c = ((1 + beta) ratio^u - (1 - beta)) / beta
-    return np.clip(((1.0 + beta) * ratio**u - one_minus_beta) / beta, 0.0, 2.0)
-
-
 # ----------------------------------------------------------------------------- FSR
-def fsr_matrix_element(p_minus, p_plus, q_minus, q_plus, k, lepton_mass: float):
-    """Spin-averaged |M|^2 (GeV^-2) of final-state radiation in e+e- -> l+l- gamma.
-
-    |M|^2 = e^6 (t^2 + t'^2 + u^2 + u'^2) / (s s')
-            x [2 q+.q- / ((q+.k)(q-.k)) - m^2/(q+.k)^2 - m^2/(q-.k)^2],
-
-    s = (p+ + p-)^2, s' = (q+ + q-)^2, t = (p+ - q+)^2, t' = (p- - q-)^2, u = (p+ - q-)^2,
-    u' = (p- - q+)^2, e^2 = 4 pi alpha. Massless electrons; the massless part is the exact
-    CALKUL result (Berends et al., PLB 103 (1981) 124), the -m^2/(q.k)^2 terms are the
-    lepton-mass terms of the radiator (Berends-Kleiss-Jadach, CPC 29 (1983) 185). Soft
-    limit: e^2 (eikonal) |M_Born|^2; collinear limit: e^2 (1 + z^2)/((1 - z) q.k) |M_Born|^2.
-    Checked against the exact massive |M|^2 from Dirac traces (tests): equal for m = 0; with
-    the muon mass the median deviation is 7e-4, a few per cent in the quasi-collinear region
-    q.k ~ m^2 and up to ~12 % near the endpoint m(l l) -> 2m (hard photons, m(mu mu) < 2 GeV).
-
-    Parameters
-    ----------
-    p_minus, p_plus, q_minus, q_plus, k : array_like (..., 4)
-        Four-momenta (E, px, py, pz) in GeV of e-, e+, l-, l+, photon.
-    lepton_mass : float
-        l mass in GeV.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    pm, pp, qm, qp, kk = (np.asarray(v, dtype=float) for v in (p_minus, p_plus, q_minus, q_plus, k))
-    m2 = lepton_mass**2
-    s = 2.0 * _dot(pp, pm)
-    s_prime = 2.0 * m2 + 2.0 * _dot(qp, qm)
-    t = m2 - 2.0 * _dot(pp, qp)
-    t_p = m2 - 2.0 * _dot(pm, qm)
-    u = m2 - 2.0 * _dot(pp, qm)
-    u_p = m2 - 2.0 * _dot(pm, qp)
-    kp = _dot(qp, kk)
-    km = _dot(qm, kk)
-    radiator = 2.0 * _dot(qp, qm) / (kp * km) - m2 / (kp * kp) - m2 / (km * km)
-    e6 = (4.0 * math.pi * ALPHA_EM) ** 3
-    return e6 * (t * t + t_p * t_p + u * u + u_p * u_p) / (s * s_prime) * radiator
-
-
 def _propose_fsr(rng: np.random.Generator, s: np.ndarray, m: float, e_min: float):
     """Proposal for hard-FSR kinematics in the hard frame, with weight d sigma / g in fb.
 
@@ -484,6 +459,7 @@ def _propose_fsr(rng: np.random.Generator, s: np.ndarray, m: float, e_min: float
     e_hi = np.where(ok, e_max, 2.0 * e_min)
     log_range = np.log(e_hi / e_min)
     e_g = e_min * np.exp(rng.random(n) * log_range)
+    e_g = np.where(ok, e_g, 0.5 * e_max)  # below the cut: any valid point, weight set to 0
     k_dir = _direction(rng.uniform(-1.0, 1.0, n), rng.uniform(0.0, 2.0 * math.pi, n))
     q2 = s - 2.0 * root * e_g
     q_mass = np.sqrt(np.clip(q2, 4.0 * m * m, None))
@@ -563,7 +539,11 @@ def hard_fsr_probability(s_prime, lepton_mass: float, min_photon_energy: float =
 
     P = sigma_hard(s') / (sigma_Born(s') (1 + 3 alpha/4 pi)), sigma_hard from
     :func:`fsr_matrix_element` integrated by Monte Carlo on a grid (module docstring).
-    Leading-log estimate: (2 alpha/pi)(ln(s'/m^2) - 1) ln(E_max/E_min).
+    Leading-log estimate: (2 alpha/pi)(ln(s'/m^2) - 1) ln(E_max/E_min). This is the exact
+    O(alpha) rate the multi-photon generator reproduces for muons (tested); it is no longer
+    used to generate events. For taus it is ~15 % low: the massless CALKUL factor of
+    :func:`fsr_matrix_element` is normalised here to the exact massive Born, which differs
+    from it by O(4 m^2/s) = 11 % (the generator takes the ratio within the CALKUL form).
 
     >>> p = float(hard_fsr_probability(10.58**2, M_MU, 0.01))
     >>> 0.2 < p < 0.3
@@ -581,8 +561,11 @@ class DileptonEvents:
 
     Attributes
     ----------
-    l_minus, l_plus, fsr_photon : numpy.ndarray (n, 4)
-        Four-momenta in the (nominal) CM frame, GeV; ``fsr_photon`` is zero without FSR.
+    l_minus, l_plus : numpy.ndarray (n, 4)
+        Four-momenta in the (nominal) CM frame, GeV.
+    fsr_photons : numpy.ndarray (n, k, 4)
+        FSR photons in the CM frame, hardest (in the hard frame) first, zero rows where
+        absent (k = max(1, largest multiplicity)); :attr:`fsr_photon` is the hardest.
     isr_photons : numpy.ndarray (n, 4, 4)
         ISR photons, two from the e- then two from the e+ (CM frame), zero energy if none.
     hard_p4 : numpy.ndarray (n, 4)
@@ -593,6 +576,7 @@ class DileptonEvents:
         cos of the l- angle to the e- beam in the l+l- rest frame (Born events) or in the
         hard frame (FSR events).
     has_fsr : numpy.ndarray of bool (n,)
+        At least one FSR photon above ``min_photon_energy``.
     weight : numpy.ndarray (n,)
         Relative weights, mean 1 (all 1 unweighted).
     info : dict
@@ -601,7 +585,7 @@ class DileptonEvents:
 
     l_minus: np.ndarray
     l_plus: np.ndarray
-    fsr_photon: np.ndarray
+    fsr_photons: np.ndarray
     isr_photons: np.ndarray
     hard_p4: np.ndarray
     s_hat: np.ndarray
@@ -609,6 +593,11 @@ class DileptonEvents:
     has_fsr: np.ndarray
     weight: np.ndarray
     info: dict
+
+    @property
+    def fsr_photon(self) -> np.ndarray:
+        """The hardest FSR photon (n, 4) (zero where there is none)."""
+        return self.fsr_photons[:, 0]
 
 
 @dataclass(frozen=True)
@@ -768,6 +757,46 @@ def _sample_hard_collisions(
     return roots, x1, x2, cos_theta, weight, info
 
 
+def _isr_hard_photon_factor(x, cos_theta):
+    """O(alpha) hard-ISR correction to the eikonal photon angle law, r in [1/2, 1].
+
+    The exact lowest-order angular distribution of an ISR photon carrying the fraction x of
+    the beam energy (summed over the final state) is, for massless electrons,
+
+        d sigma / d x d cos ~ (1 + (1 - x)^2)/x / sin^2(theta) - x/2
+
+    (Binner, Kuehn, Melnikov, Phys. Lett. B459 (1999) 279, hep-ph/9902399; Rodrigo, Czyz,
+    Kuehn, Szopa, Eur. Phys. J. C24 (2002) 71, hep-ph/0112184: the leading-order
+    e+e- -> gamma gamma* cross section), i.e. the eikonal law 1/sin^2 times
+    r = 1 - x^2 sin^2(theta) / (2 (1 + (1 - x)^2)); r -> 1 for soft or collinear photons (the
+    electron-mass region theta < m_e/E is untouched). Checked against the CALKUL |M|^2
+    integrated over the muon directions (``tests/generate/processes/test_mumu_gamma.py``).
+    """
+    x = np.asarray(x, dtype=float)
+    c = np.asarray(cos_theta, dtype=float)
+    return 1.0 - x * x * (1.0 - c) * (1.0 + c) / (2.0 * (1.0 + (1.0 - x) ** 2))
+
+
+def _sample_isr_cos_theta(rng: np.random.Generator, x_gamma: np.ndarray, sqrt_s: float):
+    """cos(theta) of ISR photons of energy fractions ``x_gamma``: eikonal law x hard factor.
+
+    Proposals from :func:`darkscan.generate.isr.sample_isr_photon_cos_theta` (exact massive
+    eikonal law), accepted with :func:`_isr_hard_photon_factor` (>= 1/2), redrawn otherwise.
+    """
+    out = np.empty(x_gamma.size)
+    pending = np.arange(x_gamma.size)
+    for _ in range(200):
+        c = sample_isr_photon_cos_theta(rng, pending.size, sqrt_s)
+        ok = rng.random(pending.size) < _isr_hard_photon_factor(x_gamma[pending], c)
+        out[pending[ok]] = c[ok]
+        pending = pending[~ok]
+        if pending.size == 0:
+            return out
+    raise ConfigError(
+        f"ISR angle sampling did not converge ({pending.size} left)"
+    )  # pragma: no cover
+
+
 def _isr_energy_share(rng: np.random.Generator, n: int, beta: float) -> np.ndarray:
     """Share V of a beam's radiated energy taken by its harder-ranked photon, (n, 2).
 
@@ -783,7 +812,7 @@ def _isr_energy_share(rng: np.random.Generator, n: int, beta: float) -> np.ndarr
 
 @numba.njit(cache=True)
 def _hard_frame_kernel(
-    roots, x1, x2, share, one_minus, phi_isr, first_e_minus, cos_l, phi_l, m, s_min
+    roots, x1, x2, share, one_minus, phi_isr, first_e_minus, cos_l, phi_l, u_axis, m, s_min
 ):  # pragma: no cover - numba
     """ISR photons with angles (keeping s' = x1 x2 s exactly) and the Born two-body decay.
 
@@ -796,8 +825,17 @@ def _hard_frame_kernel(
     makes (P' - lambda K_hat)^2 = x1 x2 s (the smaller root of the quadratic; for one
     photon along the beam lambda = (1 - x) sqrt(s)/2).
 
+    The Born angle ``cos_l`` (azimuth ``phi_l``) of the l- is measured from an axis chosen
+    per event (``u_axis`` uniform): the e- beam direction in the hard frame with probability
+    E_-^2 / (E_-^2 + E_+^2), else minus the e+ direction (E_+- the beam energies in the hard
+    frame). For one ISR photon this is exact for the QED Born part: the CALKUL factor
+    t^2 + t'^2 + u^2 + u'^2 = 8 E_l^2 [E_+^2 (1 + c_+^2) + E_-^2 (1 + c_-^2)] in the l+l- frame,
+    c_-+ the cosines of the l- to the e- and to minus the e+ (Berends et al., Nucl. Phys.
+    B206 (1982) 61; the same mixture as the ISR Born frame of Berends-Kleiss-Jadach). For
+    collinear photons both axes are +z.
+
     Returns the ISR photons (n, 4, 4) and the hard system (n, 4) in the CM frame, and the
-    l-, l+ four-momenta (n, 4) in the hard frame (l- at polar angle acos(cos_l) to +z).
+    l-, l+ four-momenta (n, 4) in the hard frame.
     """
     n = roots.size
     isr = np.empty((n, 4, 4))
@@ -806,6 +844,7 @@ def _hard_frame_kernel(
     lp = np.empty((n, 4))
     d = np.empty((4, 3))
     kh = np.empty((2, 4))  # unit-energy photon sums per beam
+    ax = np.empty((2, 3))  # Born-axis candidates in the hard frame
     for i in range(n):
         e_beam = 0.5 * roots[i]
         for q in range(4):
@@ -834,6 +873,7 @@ def _hard_frame_kernel(
         cq = m2_rest - target
         # smaller root of a lam^2 - 2 bq lam + cq = 0 in the cancellation-free form
         lam = cq / (bq + math.sqrt(max(bq * bq - a * cq, 0.0)))
+        lam = max(lam, 0.0)  # -1e-16 rounding when that beam did not radiate
         for b, e_tot in ((f, e1), (o, lam)):
             v = share[i, b]
             for s_, frac in ((2 * b, v), (2 * b + 1, 1.0 - v)):
@@ -849,10 +889,44 @@ def _hard_frame_kernel(
         s_act = hard[i, 0] ** 2 - hard[i, 1] ** 2 - hard[i, 2] ** 2 - hard[i, 3] ** 2
         s_act = max(s_act, s_min)
         p_star = math.sqrt(max(0.25 * s_act - m * m, 0.0))
+        # Born axis: the e- direction or minus the e+ direction in the hard frame, chosen
+        # with probability E_-^2 : E_+^2 (beam energies in the hard frame); both are +z for
+        # collinear photons (see the docstring)
+        e0 = hard[i, 0]
+        bx, by, bz = -hard[i, 1] / e0, -hard[i, 2] / e0, -hard[i, 3] / e0
+        g = 1.0 / math.sqrt(max(1.0 - (bx * bx + by * by + bz * bz), 1e-300))
+        e_beam_h = np.empty(2)
+        for k in range(2):
+            pz0 = e_beam if k == 0 else -e_beam
+            bp = bz * pz0
+            e_beam_h[k] = g * (e_beam + bp)
+            c = g * g / (1.0 + g) * bp + g * e_beam
+            ax[k, 0] = c * bx
+            ax[k, 1] = c * by
+            ax[k, 2] = pz0 + c * bz
+            norm = math.sqrt(ax[k, 0] ** 2 + ax[k, 1] ** 2 + ax[k, 2] ** 2)
+            sgn = 1.0 if k == 0 else -1.0  # the e+ axis points against the e+
+            for j in range(3):
+                ax[k, j] = sgn * ax[k, j] / norm
+        w_minus = e_beam_h[0] ** 2
+        k_axis = 0 if u_axis[i] * (w_minus + e_beam_h[1] ** 2) < w_minus else 1
+        zx, zy, zz = ax[k_axis, 0], ax[k_axis, 1], ax[k_axis, 2]
+        # orthonormal frame (x', y', z') around the axis
+        if abs(zz) < 0.9:
+            rx, ry, rz = 0.0, 0.0, 1.0
+        else:
+            rx, ry, rz = 1.0, 0.0, 0.0
+        xx, xy, xz = ry * zz - rz * zy, rz * zx - rx * zz, rx * zy - ry * zx
+        nx = math.sqrt(xx * xx + xy * xy + xz * xz)
+        xx, xy, xz = xx / nx, xy / nx, xz / nx
+        yx, yy, yz = zy * xz - zz * xy, zz * xx - zx * xz, zx * xy - zy * xx
         st = math.sqrt(max(1.0 - cos_l[i] ** 2, 0.0))
-        px = p_star * st * math.cos(phi_l[i])
-        py = p_star * st * math.sin(phi_l[i])
-        pz = p_star * cos_l[i]
+        lx = st * math.cos(phi_l[i])
+        ly = st * math.sin(phi_l[i])
+        lz = cos_l[i]
+        px = p_star * (lx * xx + ly * yx + lz * zx)
+        py = p_star * (lx * xy + ly * yy + lz * zy)
+        pz = p_star * (lx * xz + ly * yz + lz * zz)
         e = 0.5 * math.sqrt(s_act)
         lm[i, 0] = e
         lm[i, 1] = px
@@ -879,6 +953,25 @@ def _boost_rows_kernel(p4, hard):  # pragma: no cover - numba
         p4[i, 1] += c * bx
         p4[i, 2] += c * by
         p4[i, 3] += c * bz
+
+
+@numba.njit(cache=True)
+def _boost_photons_kernel(p4, hard):  # pragma: no cover - numba
+    """Boost (n, k, 4) hard-frame photons in place with the velocity of ``hard``; E = 0 rows stay."""
+    for i in range(p4.shape[0]):
+        e0 = hard[i, 0]
+        bx, by, bz = hard[i, 1] / e0, hard[i, 2] / e0, hard[i, 3] / e0
+        b2 = bx * bx + by * by + bz * bz
+        g = 1.0 / math.sqrt(1.0 - b2)
+        for k in range(p4.shape[1]):
+            if p4[i, k, 0] <= 0.0:
+                continue
+            bp = bx * p4[i, k, 1] + by * p4[i, k, 2] + bz * p4[i, k, 3]
+            c = g * g / (1.0 + g) * bp + g * p4[i, k, 0]
+            p4[i, k, 0] = g * (p4[i, k, 0] + bp)
+            p4[i, k, 1] += c * bx
+            p4[i, k, 2] += c * by
+            p4[i, k, 3] += c * bz
 
 
 @numba.njit(cache=True)
@@ -952,9 +1045,6 @@ def generate_dilepton_kinematics(
         raise PhysicsDomainError(
             f"sqrt(s) = {sqrt_s:g} GeV is below the l+l- threshold {2 * m:g} GeV (allowed: above)"
         )
-    spread = float(collider.sqrt_s_spread) if energy_spread else 0.0
-    s_max = (sqrt_s + 6.0 * spread) ** 2
-
     roots, x1, x2, cos_theta, weight, info = _sample_hard_collisions(
         rng,
         n,
@@ -968,70 +1058,67 @@ def generate_dilepton_kinematics(
     )
     s_hat = x1 * x2 * roots * roots
     if isr:
-        one_minus = np.stack([_isr_one_minus_cos(rng, n, roots / 2.0) for _ in range(4)], axis=1)
+        share = _isr_energy_share(rng, n, isr_beta(float(collider.s)))
+        # each of the four photons (two per beam) gets its own polar angle: the exact eikonal
+        # law of the e+e- pair corrected to the O(alpha) hard-photon law at its energy
+        # fraction, folded into its beam's hemisphere
+        x_gamma = np.empty((n, 4))
+        for b, x_b in enumerate((x1, x2)):
+            x_gamma[:, 2 * b] = (1.0 - x_b) * share[:, b]
+            x_gamma[:, 2 * b + 1] = (1.0 - x_b) * (1.0 - share[:, b])
+        c_isr = _sample_isr_cos_theta(rng, x_gamma.ravel(), sqrt_s).reshape(n, 4)
+        one_minus = 1.0 - np.abs(c_isr)
         phi_isr = rng.uniform(0.0, 2.0 * math.pi, (n, 4))
         first_e_minus = rng.random(n) < 0.5
-        share = _isr_energy_share(rng, n, isr_beta(float(collider.s)))
     else:
         one_minus = np.zeros((n, 4))
         phi_isr = np.zeros((n, 4))
         first_e_minus = np.ones(n, dtype=bool)
         share = np.ones((n, 2))
     phi_l = rng.uniform(0.0, 2.0 * math.pi, n)
+    u_axis = rng.random(n)
     isr_ph, hard, lm, lp = _hard_frame_kernel(
-        roots, x1, x2, share, one_minus, phi_isr, first_e_minus, cos_theta, phi_l, m, s_min
+        roots,
+        x1,
+        x2,
+        share,
+        one_minus,
+        phi_isr,
+        first_e_minus,
+        cos_theta,
+        phi_l,
+        u_axis,
+        m,
+        s_min,
     )
     s_act = np.clip(hard[:, 0] ** 2 - np.sum(hard[:, 1:] ** 2, axis=1), s_min, None)
-    root_act = np.sqrt(s_act)
     coll = _Coll(s_hat=s_hat, cos_theta=cos_theta, weight=weight)
-    kf = np.zeros((n, 4))
     cos_hard = coll.cos_theta.copy()
     has_fsr = np.zeros(n, dtype=bool)
+    photons = np.zeros((n, 1, 4))
     if fsr:
         e_min = non_negative("min_photon_energy", min_photon_energy, unit="GeV")
         if e_min <= 0.0:
             raise PhysicsDomainError(
                 "min_photon_energy = 0 GeV is outside the allowed range (0, inf) GeV"
             )
-        table = _fsr_table(m, float(e_min), float(s_max), False)
-        p_hard = np.interp(np.log(s_hat), table.ln_s, table.probability, left=0.0)
-        e_max_act = (s_act - 4.0 * m * m) / (2.0 * root_act)
-        pending = np.flatnonzero((rng.random(n) < p_hard) & (e_max_act > 1.001 * e_min))
-        has_fsr[pending] = True
-        n_prop = n_acc = n_over = 0
-        for _ in range(10_000):
-            if pending.size == 0:
-                break
-            idx = pending
-            s_p = s_act[idx]
-            qm, qp, kk, w = _propose_fsr(rng, s_p, m, float(e_min))
-            born = sigma_born_dilepton(s_p, m, z_interference=False)
-            env = np.interp(np.log(s_p), table.ln_s, table.max_ratio)
-            ratio = np.nan_to_num(w / (born * env))
-            n_over += int(np.sum(ratio > 1.0))
-            accept = rng.random(idx.size) < ratio
-            n_prop += idx.size
-            n_acc += int(accept.sum())
-            ev = idx[accept]
-            lm[ev] = qm[accept]
-            lp[ev] = qp[accept]
-            kf[ev] = kk[accept]
-            pending = idx[~accept]
-        else:  # pragma: no cover - safety net
-            raise ConfigError(f"FSR accept-reject did not converge ({pending.size} events left)")
+        axis = lm[:, 1:] / np.linalg.norm(lm[:, 1:], axis=1, keepdims=True)
+        res = generate_fsr(rng, s_act, m, axis, float(e_min))
+        lm, lp, photons = res.l_minus, res.l_plus, np.ascontiguousarray(res.photons)
+        has_fsr = res.n_photons > 0
         cos_hard[has_fsr] = lm[has_fsr, 3] / np.linalg.norm(lm[has_fsr, 1:], axis=1)
         info.update(
-            fsr_efficiency=n_acc / max(n_prop, 1),
-            fsr_n_overweight=n_over,
+            res.info,
             fsr_fraction=float(has_fsr.mean()),
+            fsr_mean_multiplicity=float(res.n_photons.mean()),
         )
-    for vec in (lm, lp, kf):
+    for vec in (lm, lp):
         _boost_rows_kernel(vec, hard)
-    kf[~has_fsr] = 0.0
+    _boost_photons_kernel(photons, hard)
     return DileptonEvents(
         l_minus=lm,
         l_plus=lp,
-        fsr_photon=kf,
+        fsr_photons=photons,
         isr_photons=isr_ph,
         hard_p4=hard,
         s_hat=coll.s_hat,
@@ -1102,7 +1189,7 @@ def _select(ev: DileptonEvents, idx: np.ndarray) -> DileptonEvents:
             for f in (
                 "l_minus",
                 "l_plus",
-                "fsr_photon",
+                "fsr_photons",
                 "isr_photons",
                 "hard_p4",
                 "s_hat",
@@ -1121,7 +1208,7 @@ def _concat(parts: list[DileptonEvents]) -> DileptonEvents:
     fields = (
         "l_minus",
         "l_plus",
-        "fsr_photon",
+        "fsr_photons",
         "isr_photons",
         "hard_p4",
         "s_hat",
@@ -1129,9 +1216,14 @@ def _concat(parts: list[DileptonEvents]) -> DileptonEvents:
         "has_fsr",
         "weight",
     )
-    return DileptonEvents(
-        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}, info=parts[0].info
-    )
+    width = max(p.fsr_photons.shape[1] for p in parts)
+
+    def padded(a):
+        return np.concatenate([a, np.zeros((a.shape[0], width - a.shape[1], 4))], axis=1)
+
+    cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields if f != "fsr_photons"}
+    cat["fsr_photons"] = np.concatenate([padded(p.fsr_photons) for p in parts])
+    return DileptonEvents(**cat, info=parts[0].info)
 
 
 def generate_with_cuts(
@@ -1200,7 +1292,7 @@ def generate_mumu_gamma(
     z_interference: bool = True,
     energy_spread: bool = False,
 ) -> Sample:
-    """Generate e+e- -> mu+mu-(gamma) events (Born + VP + ISR + one hard FSR photon).
+    """Generate e+e- -> mu+mu-(gamma) events (Born + VP + ISR with angles + multi-photon FSR).
 
     Parameters
     ----------
@@ -1213,10 +1305,11 @@ def generate_mumu_gamma(
     isr : bool
         Initial-state radiation (structure function, photons with angles; in the record).
     fsr : bool
-        Final-state radiation (one photon above ``min_photon_energy``).
+        Final-state radiation: exponentiated multi-photon emission above
+        ``min_photon_energy``, hardest photon exact at O(alpha) (:mod:`darkscan.generate.fsr`).
     min_photon_energy : float
-        Lowest FSR photon energy in the hard (mu mu gamma) frame, GeV (> 0). The total cross
-        section does not depend on it (module docstring).
+        Lowest FSR photon energy in the hard (mu mu + photons) frame, GeV (> 0; default
+        1 MeV). The total cross section does not depend on it (module docstring).
     cuts : dict, optional
         Generator-level cuts on CM-frame quantities: ``"cos_theta_mu_cms": (lo, hi)`` (both
         muons), ``"p_mu_cms_min"`` (GeV, both muons), ``"mumu_mass_min"`` (GeV). The booked
@@ -1231,7 +1324,7 @@ def generate_mumu_gamma(
     Returns
     -------
     Sample
-        Record per event: mu-, mu+, then (if present) the FSR photon and the ISR photons
+        Record per event: mu-, mu+, then the FSR photons (hardest first) and the ISR photons
         (two per beam, e- side first); photons of zero energy are left out. Lab frame.
 
     Raises
@@ -1293,10 +1386,15 @@ def _generate_sample(
     )
     # ---- record: [l-, l+, FSR gamma, ISR gammas (e-, e-, e+, e+)], zero photons dropped
     parts = numba.typed.List(
-        [np.ascontiguousarray(a) for a in (ev.l_minus, ev.l_plus, ev.fsr_photon)]
+        [np.ascontiguousarray(a) for a in (ev.l_minus, ev.l_plus)]
+        + [np.ascontiguousarray(ev.fsr_photons[:, j]) for j in range(ev.fsr_photons.shape[1])]
         + [np.ascontiguousarray(ev.isr_photons[:, j]) for j in range(ev.isr_photons.shape[1])]
     )
-    counts = 2 + (ev.fsr_photon[:, 0] > 0.0) + np.sum(ev.isr_photons[:, :, 0] > 0.0, axis=1)
+    counts = (
+        2
+        + np.sum(ev.fsr_photons[:, :, 0] > 0.0, axis=1)
+        + np.sum(ev.isr_photons[:, :, 0] > 0.0, axis=1)
+    )
     offsets = np.concatenate([[0], np.cumsum(counts)])
     out = np.empty((4, int(offsets[-1])), dtype=np.float32)
     pdg_flat = np.empty(int(offsets[-1]), dtype=np.int32)

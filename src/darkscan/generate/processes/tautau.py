@@ -3,15 +3,18 @@ r"""Fast vectorised e+e- -> tau+ tau-(gamma) generator with spin-correlated tau 
 Production: exactly the machinery of :mod:`darkscan.generate.processes.mumu_gamma` with the
 tau mass (Born with the full mass dependence, beta (3 - beta^2)/2 and the
 (1 - beta^2) sin^2 term; gamma-Z interference; vacuum polarisation; Kuraev-Fadin ISR with
-photon angles; optional FSR photon off the taus from the same matrix element). Decays:
+two photons per beam at exact eikonal polar angles; exponentiated multi-photon FSR off the
+taus, :mod:`darkscan.generate.fsr`, with the massive tau dipole: about 0.08 photons per
+event above 1 MeV, the hardest corrected to the O(alpha) matrix element). Decays:
 :mod:`darkscan.generate.tau_decays` with the Born-level tau-pair spin-correlation matrix
 evaluated in the tau-pair rest frame (for FSR events the pair frame is that of the two taus
 and the correlation matrix is the Born one at the pair's angle: an approximation of
-O(alpha)). The taus fly c tau = 87.03 um (PDG) before decaying: decay vertices are drawn from
-the exponential decay law with the lab-frame momentum.
+O(alpha)). No radiation in the tau decays themselves (PHOTOS-in-TAUOLA would add it; Pythia
+has none either). The taus fly c tau = 87.03 um (PDG) before decaying: decay vertices are
+drawn from the exponential decay law with the lab-frame momentum.
 
 Record per event: tau-, tau+ (``is_final`` False), the tau- daughters (mother 0), the tau+
-daughters (mother 1), then the FSR photon and the ISR photons if present (zero-energy
+daughters (mother 1), then the FSR photons (hardest first) and the ISR photons if present (zero-energy
 photons left out). Neutrinos are ``is_invisible``; pi0 are decayed to two photons at their production vertex
 (:func:`darkscan.generate.decays.decay_neutral_pions`) and kept as non-final mothers.
 
@@ -20,7 +23,7 @@ Cross section: sigma(e+e- -> tau+ tau-(gamma)) of
 Born 0.773 nb, with ISR, VP and FSR 0.908 nb, to be compared with the Belle II Physics Book
 0.919 nb (KKMC; -1.2 %).
 
-Speed: about 2e5 events per CPU-second with the record (decays in numpy, the frame changes
+Speed: about 1.5e5 events per CPU-second with the record (decays in numpy, the frame changes
 and record packing in one numba kernel).
 
 References
@@ -234,9 +237,10 @@ def generate_tautau(
     rng : numpy.random.Generator
         The only source of randomness.
     isr, fsr : bool
-        Initial-state radiation (structure function) and one FSR photon off the taus.
+        Initial-state radiation (structure function, photons with eikonal angles) and
+        multi-photon FSR off the taus (:mod:`darkscan.generate.fsr`).
     min_photon_energy : float
-        Lowest FSR photon energy in the hard frame, GeV.
+        Lowest FSR photon energy in the hard frame, GeV (> 0; the total does not depend on it).
     spin_correlations : bool
         Tau-pair spin correlations (False: independent unpolarised decays).
     cuts : dict, optional
@@ -287,7 +291,7 @@ def generate_tautau(
         disp[:, side], times[:, side] = sample_decay_displacement(
             rng, taus_lab[:, side].astype(np.float64), TAU_CTAU
         )
-    photons = np.ascontiguousarray(np.concatenate([ev.fsr_photon[:, None], ev.isr_photons], axis=1))
+    photons = np.ascontiguousarray(np.concatenate([ev.fsr_photons, ev.isr_photons], axis=1))
     counts = (
         2
         + np.sum(minus.pdg != 0, axis=1)
