@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from darkscan.detector.card import card_hash, card_to_toml, load_card
@@ -23,9 +24,11 @@ def _write(tmp_path, text, name="mycard.toml"):
 
 def test_shipped_card_values():
     card = load_card("belle2")
-    # Belle II CDC polar acceptance 17-150 deg (TDR arXiv:1011.0352; Physics Book 1808.10567)
+    # Belle II CDC polar acceptance 17-150 deg: basf2 analysis/variables/src/
+    # AcceptanceVariables.cc, thetaInCDCAcceptance
     assert (card.tracking.theta_min, card.tracking.theta_max) == (17.0, 150.0)
-    # ECL barrel 32.2-128.7 deg, endcaps 12.4-31.4 and 130.7-155.1 deg (same sources)
+    # ECL barrel 32.2-128.7 deg, endcaps 12.4-31.4 and 130.7-155.1 deg (same file,
+    # thetaInECLAcceptance)
     cal = card.calorimeter
     assert (cal.barrel_theta_min, cal.barrel_theta_max) == (32.2, 128.7)
     assert (cal.forward_theta_min, cal.backward_theta_max) == (12.4, 155.1)
@@ -33,6 +36,66 @@ def test_shipped_card_values():
     assert card.pid.muon.misid["pion"] == pytest.approx(0.041, abs=0)
     assert card.pid.muon.efficiency == pytest.approx(0.90, abs=0)
     assert card.name == "belle2"
+    # KLM 18-155 deg (thetaInKLMAcceptance) and barrel-ECL pt > 0.28 GeV (ptInBECLAcceptance),
+    # same basf2 file
+    assert (card.pid.muon.theta_min, card.pid.muon.theta_max) == (18.0, 155.0)
+    assert (card.pid.klong.theta_min, card.pid.klong.theta_max) == (18.0, 155.0)
+    assert cal.charged_pt_min_barrel == pytest.approx(0.28, abs=0)
+    # loosest standard photon list gamma:pi0eff60_Jan2020: E > 20 MeV in the barrel
+    # (basf2 analysis/scripts/stdPhotons.py)
+    assert cal.energy_threshold == pytest.approx(0.020, abs=0)
+    # solenoid 1.5 T (basf2 online_book/fundamentals/02-datataking.rst)
+    assert card.detector.magnetic_field == pytest.approx(1.5, abs=0)
+
+
+def _basf2_barrel_photon_resolution(energy):
+    """sigma_E/E of basf2 ECLCovarianceMatrixModule.cc, barrel, background < 0.05.
+
+    basf2 ecl/modules/eclCovarianceMatrix/src/ECLCovarianceMatrixModule.cc (commit 8deaeaf5):
+    sigma_E = E * (-0.0473491/E + 1.02015/sqrt(E) - 0.705164/E^(1/4) + 1.77086) / 100.
+    """
+    e = np.asarray(energy, dtype=np.float64)
+    return (-0.0473491 / e + 1.02015 / np.sqrt(e) - 0.705164 / e**0.25 + 1.77086) / 100.0
+
+
+def test_ecl_energy_resolution_matches_basf2_parametrisation():
+    # the card's a/E (+) b/E^(1/4) (+) c is a fit to the basf2 barrel parametrisation
+    # (docs/belle2_card_sources.md): within 4% from 50 MeV to 7 GeV
+    cal = load_card("belle2").calorimeter
+    energy = np.geomspace(0.05, 7.0, 60)
+    card_rel = np.sqrt(
+        (cal.energy_resolution_a / energy) ** 2
+        + (cal.energy_resolution_b / energy**0.25) ** 2
+        + cal.energy_resolution_c**2
+    )
+    ratio = card_rel / _basf2_barrel_photon_resolution(energy)
+    assert np.max(np.abs(ratio - 1.0)) < 0.04
+    # spot value: basf2 gives 2.038% at 1 GeV (sum of the four terms above)
+    assert _basf2_barrel_photon_resolution(1.0) == pytest.approx(0.020385, rel=1e-5)
+
+
+def test_ecl_angle_resolution_matches_basf2_parametrisation():
+    # sigma_theta, barrel, background < 0.05 (same basf2 file):
+    # 1e-3 * (-0.221073/E + 2.19876/sqrt(E) + 1.50833/E^(1/4) + 0.359609) rad;
+    # the card's a (+) b/sqrt(E) reproduces it within 30% from 50 MeV to 7 GeV
+    cal = load_card("belle2").calorimeter
+    energy = np.geomspace(0.05, 7.0, 60)
+    basf2 = 1e-3 * (
+        -0.221073 / energy + 2.19876 / np.sqrt(energy) + 1.50833 / energy**0.25 + 0.359609
+    )
+    card = np.hypot(cal.angle_resolution_a, cal.angle_resolution_b / np.sqrt(energy))
+    assert np.max(np.abs(card / basf2 - 1.0)) < 0.30
+
+
+def test_every_number_carries_a_verification_status():
+    from importlib import resources
+
+    raw = (resources.files("darkscan") / "data" / "cards" / "belle2.toml").read_text()
+    assert "RECALLED" not in raw
+    for line in raw.splitlines():
+        if re.match(r"^\s*\w+\s*=\s*[-0-9{]", line):
+            comment = line.split("#", 1)[1]
+            assert re.search(r"VERIFIED|FIT|ESTIMATE|\[", comment), line
 
 
 def test_every_number_in_shipped_card_has_a_source_comment():

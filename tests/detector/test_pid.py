@@ -38,7 +38,7 @@ def _logistic(x):
         (-13, 0.5, 90.0, "muonID", 0.90 * _logistic((0.5 - 0.7) / 0.05)),
         (211, 2.0, 90.0, "muonID", 0.041),
         (-321, 2.0, 90.0, "muonID", 0.02),
-        (13, 2.0, 20.0, "muonID", 0.0),  # outside the KLM coverage (card: 25-155 deg)
+        (13, 2.0, 15.0, "muonID", 0.0),  # outside the KLM coverage (card: 18-155 deg)
         (11, 1.0, 90.0, "electronID", 0.95 * _logistic((1.0 - 0.2) / 0.05)),
         (211, 1.0, 90.0, "electronID", 0.005),
         (321, 1.0, 90.0, "kaonID", 0.90 * _logistic(1.0 / 0.05)),
@@ -78,5 +78,5 @@ def test_klong_klm_efficiency():
     klm = reconstruct_klm_clusters(part, PID.klong, np.random.default_rng(2))
     expected = 0.8 * _logistic((3.0 - 1.0) / 0.3)
     assert abs(klm["index"].size / N - expected) < 4 * binomial_sigma(expected, N)
-    outside = flat_particles(np.full(100, 130), 3.0, 20.0)
+    outside = flat_particles(np.full(100, 130), 3.0, 15.0)  # KLM: 18-155 deg (card)
     assert reconstruct_klm_clusters(outside, PID.klong, np.random.default_rng(3))["index"].size == 0

@@ -80,7 +80,7 @@ def energy_resolution(energy, card: CalorimeterCard) -> np.ndarray:
 
     >>> from darkscan.detector.card import load_card
     >>> round(float(energy_resolution(1.0, load_card("belle2").calorimeter)), 5)
-    0.01567
+    0.0207
     """
     e = np.maximum(np.asarray(energy, dtype=np.float64), 1e-9)
     rel = np.sqrt(

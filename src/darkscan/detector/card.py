@@ -12,7 +12,9 @@ Parametrisations are fixed functional forms with named parameters (no code strin
 * tracking efficiency ``eps(pt) = plateau * (1 - exp(-(pt - pt_min)/pt_scale))``;
 * ``sigma_pt/pt = a pt (+) b/beta`` and ``sigma_x = a (+) b/(p beta sin^k theta)`` for
   angles and impact parameters (``(+)`` is the sum in quadrature);
-* ECL ``sigma_E/E = a/E (+) b/E^(1/4) (+) c`` (Belle/Belle II TDR form);
+* ECL ``sigma_E/E = a/E (+) b/E^(1/4) (+) c`` (Belle/Belle II TDR form; the shipped numbers
+  are a fit to the basf2 photon covariance parametrisation, see
+  ``docs/belle2_card_sources.md``);
 * particle identification: efficiency times a logistic turn-on in momentum times a polar
   angle coverage, constant mis-identification rates per true species.
 
@@ -20,6 +22,9 @@ References
 ----------
 Belle II TDR, T. Abe et al., arXiv:1011.0352.
 Belle II Physics Book, E. Kou et al., PTEP 2019 123C01, arXiv:1808.10567.
+basf2 (github.com/belle2/basf2): analysis/variables/src/AcceptanceVariables.cc (acceptances),
+ecl/modules/eclCovarianceMatrix/src/ECLCovarianceMatrixModule.cc (ECL resolution).
+Per-number sources and verification status: ``docs/belle2_card_sources.md``.
 
 Examples
 --------
