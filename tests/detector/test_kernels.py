@@ -29,6 +29,7 @@ from darkscan.detector._kernels import (
     poisson_cdf_table,
     simulate_flat,
     split_uniform,
+    track_found,
 )
 from darkscan.detector.card import load_card
 from darkscan.generate.event_record import events_from_arrays
@@ -169,6 +170,41 @@ def test_fast_atan2_matches_libm_to_one_ulp():
     assert np.max(np.abs(got - ref) / np.abs(ref)) < 5e-16
     for a, b in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0), (-0.0, -1.0)):
         assert fast_atan2(a, b) == math.atan2(a, b)
+
+
+def test_lazy_tracking_efficiency_gives_the_same_decisions_as_the_formula():
+    """track_found(u, x, plateau) == (u < plateau (1 - exp(-x))) exactly, also right at the
+    shortcut boundaries (x = 20 and 40, u within 3e-9 of the plateau)."""
+    rng = np.random.default_rng(21)
+    plateau = 0.98
+    x = np.concatenate(
+        [
+            rng.uniform(0.0, 60.0, 20_000),
+            np.nextafter(20.0, [0.0, 30.0]),
+            [20.0, 40.0],
+            np.nextafter(40.0, [0.0, 50.0]),
+            rng.uniform(19.9, 20.1, 2000),
+        ]
+    )
+    u = np.concatenate(
+        [rng.random(x.size // 2), plateau - rng.uniform(0, 1e-8, x.size - x.size // 2)]
+    )
+    rng.shuffle(u)
+    direct = np.where(x > 40.0, u < plateau, u < plateau * -np.expm1(-x))
+    lazy = np.array([track_found(a, b, plateau) for a, b in zip(u, x, strict=True)])
+    assert np.array_equal(lazy, direct)
+    # the shortcut region is exercised on both sides of the decision
+    near = (x > 20.0) & (u > plateau * (1 - 3e-9))
+    assert near.sum() > 100 and 0 < direct[near].sum() < near.sum()
+
+
+def test_kernel_parameters_cached_per_card_content_and_read_only():
+    par = sim._kernel_parameters(CARD)
+    assert sim._kernel_parameters(CARD) is par
+    assert sim._kernel_parameters(load_card("belle2")) is par  # keyed by content, not object
+    assert all(not a.flags.writeable for a in par.values())
+    other = _upd(CARD, "tracking", pt_min=0.1)
+    assert sim._kernel_parameters(other)["trk"][2] == 0.1 and par["trk"][2] == CARD.tracking.pt_min
 
 
 # --------------------------------------------------------------------------- compiled vs Python

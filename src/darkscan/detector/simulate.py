@@ -191,8 +191,30 @@ def _stage_generators(rng: np.random.Generator) -> dict:
     return {name: np.random.default_rng(int(s)) for name, s in zip(_STAGES, seeds, strict=True)}
 
 
+#: Parameters of the last few cards, keyed by :func:`card_hash` (the card's content).
+_PARAMETER_CACHE: dict[str, dict] = {}
+
+
 def _kernel_parameters(card: DetectorCard) -> dict:
-    """The card as the flat float64 parameter vectors of :func:`_kernels.simulate_flat`."""
+    """The card as the flat float64 parameter vectors of :func:`_kernels.simulate_flat`.
+
+    Cached by the card's content hash (read-only arrays), so that simulating many chunks
+    with one card, even with a freshly loaded card object per chunk, pays the conversion
+    (about a millisecond) once.
+    """
+    key = card_hash(card)
+    par = _PARAMETER_CACHE.get(key)
+    if par is None:
+        par = _card_to_parameters(card)
+        for arr in par.values():
+            arr.flags.writeable = False
+        if len(_PARAMETER_CACHE) >= 16:
+            _PARAMETER_CACHE.pop(next(iter(_PARAMETER_CACHE)))
+        _PARAMETER_CACHE[key] = par
+    return par
+
+
+def _card_to_parameters(card: DetectorCard) -> dict:
     t, c, b, v, g = card.tracking, card.calorimeter, card.beam_background, card.vertexing, card
     cos_lo, cos_hi = np.cos(np.radians([t.theta_max, t.theta_min]))
     trk = [cos_lo, cos_hi, t.pt_min, t.efficiency_plateau, t.efficiency_pt_scale]
