@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+import darkscan.generate.processes.bhabha as bhabha_module
 from darkscan.beams import belle2
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_MU, M_PI, M_TAU
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.generate.isr import isr_beta, structure_function_cdf
+from darkscan.generate.isr import isr_beta, isr_photon_angle_cdf, structure_function_cdf
 from darkscan.generate.phasespace import boost_to_rest_frame, invariant_mass
 from darkscan.generate.processes.bhabha import (
     PHYSICS_BOOK_CUTS,
@@ -415,3 +416,103 @@ def test_bad_counts_and_rng():
         generate_bhabha(COLLIDER, 0, np.random.default_rng(0))
     with pytest.raises(ConfigError, match="rng"):
         generate_bhabha(COLLIDER, 10, 42)
+
+
+# ------------------------------------------------------- ISR photons with eikonal angles
+@pytest.fixture(scope="module")
+def isr_float64():
+    """A small ISR sample and its float64 lab four-momenta (captured before the float32 record)."""
+    captured = {}
+    original = bhabha_module.events_from_arrays
+
+    def spy(columns, weight):
+        captured["p4"] = np.stack(
+            [np.asarray(columns[f], dtype=float) for f in ("E", "px", "py", "pz")], axis=-1
+        )
+        return original(columns, weight)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(bhabha_module, "events_from_arrays", spy)
+    try:
+        sample = generate_bhabha(
+            COLLIDER,
+            40_000,
+            np.random.default_rng(31),
+            cos_theta_range=(-0.9, 0.95),
+            vacuum_polarisation=False,
+        )
+    finally:
+        mp.undo()
+    return sample, captured["p4"]
+
+
+def test_isr_angles_momentum_conservation_cms_float64(isr_float64):
+    # sum of e-, e+ and the two ISR photons = (sqrt(s), 0, 0, 0) in the CM frame
+    sample, lab = isr_float64
+    total = COLLIDER.to_cms(lab.sum(axis=1))
+    np.testing.assert_allclose(total[:, 0], COLLIDER.sqrt_s, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(total[:, 1:], 0.0, rtol=0, atol=1e-9)
+    assert "ISR photons with eikonal angles" in sample.generator_settings["isr_photons"]
+
+
+def test_isr_angles_follow_eikonal_cdf_in_cone(isr_float64):
+    # probability-integral transform of |cos theta*| with isr_photon_angle_cdf truncated to the
+    # cone theta_gamma < theta_e (hard-frame e- angle) must be uniform (chi2, 20 bins);
+    # the e- photon goes forward (+z), the e+ photon backward
+    _, lab = isr_float64
+    root = COLLIDER.sqrt_s
+    cms = COLLIDER.to_cms(lab[:, :4])
+    rest = boost_to_rest_frame(cms[:, 0], cms[:, 0] + cms[:, 1])
+    c_e = rest[:, 3] / np.linalg.norm(rest[:, 1:], axis=1)
+    e = cms[:, 2:4, 0]
+    radiated = e > 0.0
+    c = np.divide(cms[:, 2:4, 3], e, out=np.zeros_like(e), where=radiated)
+    assert np.all(c[radiated[:, 0], 0] > -1e-12) and np.all(c[radiated[:, 1], 1] < 1e-12)
+    a = np.clip(np.abs(c[radiated]), 0.0, 1.0)
+    c_cone = np.broadcast_to(np.maximum(c_e, 0.0)[:, None], c.shape)[radiated]
+    assert np.all(a >= c_cone - 1e-9)  # inside the cone
+    f_lo, f1 = isr_photon_angle_cdf(c_cone, root), isr_photon_angle_cdf(1.0, root)
+    u = (isr_photon_angle_cdf(a, root) - f_lo) / (f1 - f_lo)
+    observed, _ = np.histogram(u, bins=20, range=(0.0, 1.0))
+    assert _chi2_p(observed, np.full(20, u.size / 20)) > P_MIN
+    # share beyond 17 deg of the beam: average of the truncated eikonal probability
+    c17 = math.cos(math.radians(17.0))
+    p_i = np.clip(isr_photon_angle_cdf(c17, root) - f_lo, 0.0, None) / (f1 - f_lo)
+    p = float(np.mean(p_i))
+    assert 0.05 < p < 0.2  # ~20 % beyond 17 deg without the cone (isr module docstring)
+    assert np.mean(a < c17) == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / a.size))
+
+
+@pytest.mark.slow
+def test_physics_book_cuts_without_cone_overshoots():
+    # the coherence cone matters: without it (beam-only eikonal) the Physics Book cross
+    # section is ~7 % above BabaYaga's 300 +- 3 nb (arXiv:1808.10567), with it within 2 %
+    mp = pytest.MonkeyPatch()
+    original = bhabha_module._generate_qed_pair
+    mp.setattr(
+        bhabha_module,
+        "_generate_qed_pair",
+        lambda *a, **k: original(*a, **{**k, "isr_cone": False}),
+    )
+    try:
+        sample = generate_bhabha(
+            COLLIDER,
+            50_000,
+            np.random.default_rng(13),
+            cos_theta_range=(-C8, C8),
+            cms_cuts=PHYSICS_BOOK_CUTS,
+        )
+    finally:
+        mp.undo()
+    assert sample.cross_section_fb / 1e6 > 300.0 * 1.04
+
+
+def test_isr_angles_keep_cross_section_and_s_hat(isr_float64):
+    # no CM cuts: the booked cross section is the D x D convolution (angles change nothing),
+    # and the e+e- pair keeps its mass sqrt(x1 x2 s) while recoiling transversely
+    sample, lab = isr_float64
+    ref = _isr_convolution_scipy(S, 1.0, -0.9, 0.95)
+    assert sample.cross_section_fb == pytest.approx(ref, rel=2e-5)
+    pair = COLLIDER.to_cms(lab[:, 0] + lab[:, 1])
+    pt = np.hypot(pair[:, 1], pair[:, 2])
+    assert np.mean(pt > 0.1) > 0.05  # photons at large angle give the pair transverse momentum

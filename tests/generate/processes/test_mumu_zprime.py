@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import darkscan.generate.isr as isr_module
 from darkscan.beams import belle2
 from darkscan.constants import ALPHA_EM, M_MU
 from darkscan.errors import ConfigError, PhysicsDomainError
+from darkscan.generate.isr import isr_photon_angle_cdf, isr_photons
 from darkscan.generate.phasespace import boost_to_rest_frame, invariant_mass
 from darkscan.generate.processes import _mumu_zprime_kernel as kernel
 from darkscan.generate.processes.mumu_zprime import generate_mumu_zprime
@@ -401,3 +403,96 @@ def test_bad_input():
         generate_mumu_zprime(model, COLLIDER, 10, rng, cuts={"theta_mu_lab": (2.0, 1.0)})
     with pytest.raises(PhysicsDomainError, match="theta_mu_lab"):
         generate_mumu_zprime(model, COLLIDER, 10, rng, cuts={"theta_mu_lab": (0.1, 4.0)})
+
+
+# ------------------------------------------------------- ISR photons with eikonal angles
+_THETA_LAB = (math.radians(17.0), math.radians(150.0))
+
+
+@pytest.fixture(scope="module")
+def isr_float64():
+    """An ISR sample (2 GeV Z', 17-150 deg muon cut) and its lab four-momenta in float64,
+    recomputed by the kernel from the arguments the generator passed to it."""
+    captured = {}
+    original = kernel.finish_block
+
+    def spy(*args):
+        captured["args"] = args
+        return original(*args)
+
+    model = LmuLtauZprime(m_zprime=2.0, g_prime=1e-2)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(kernel, "finish_block", spy)
+    try:
+        sample = generate_mumu_zprime(
+            model,
+            COLLIDER,
+            20_000,
+            np.random.default_rng(61),
+            isr=True,
+            cuts={"theta_mu_lab": _THETA_LAB},
+            n_pilot=50_000,
+        )
+    finally:
+        mp.undo()
+    args = list(captured["args"])
+    outputs = [np.zeros(a.shape) for a in args[10:18]]
+    original(*args[:10], *outputs, np.zeros(args[18].shape))
+    return sample, np.stack(outputs[:4], axis=-1)
+
+
+def test_isr_angles_momentum_conservation_cms(isr_float64):
+    # mu-, mu+, the Z' daughters and the two ISR photons = (sqrt(s), 0, 0, 0) in the CM frame
+    sample, lab = isr_float64
+    total = COLLIDER.to_cms(lab[:, [0, 1, 3, 4, 5, 6]].sum(axis=1))
+    np.testing.assert_allclose(total[:, 0], COLLIDER.sqrt_s, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(total[:, 1:], 0.0, rtol=0, atol=1e-9)
+    # the generator-level lab cut sees the transverse recoil too: both muons inside, exactly
+    lo, hi = _THETA_LAB
+    for j in (0, 1):
+        theta = np.arccos(lab[:, j, 3] / np.linalg.norm(lab[:, j, 1:], axis=1))
+        assert theta.min() > lo - 1e-12 and theta.max() < hi + 1e-12
+    assert sample.generator_settings["isr_photons"] == "ISR photons with eikonal angles"
+
+
+def test_isr_photon_angles_follow_eikonal_cdf(isr_float64):
+    # probability-integral transform of |cos theta*| with isr_photon_angle_cdf: uniform
+    _, lab = isr_float64
+    root = COLLIDER.sqrt_s
+    cms = COLLIDER.to_cms(lab[:, 5:7])
+    e = cms[..., 0]
+    radiated = e > 0.0
+    c = np.divide(cms[..., 3], e, out=np.zeros_like(e), where=radiated)
+    assert np.all(c[radiated[:, 0], 0] > -1e-12) and np.all(c[radiated[:, 1], 1] < 1e-12)
+    a = np.clip(np.abs(c[radiated]), 0.0, 1.0)
+    f0, f1 = isr_photon_angle_cdf(0.0, root), isr_photon_angle_cdf(1.0, root)
+    u = (isr_photon_angle_cdf(a, root) - f0) / (f1 - f0)
+    observed, _ = np.histogram(u, bins=20, range=(0.0, 1.0))
+    assert _chi2_p(observed, np.full(20, u.size / 20)) > P_MIN
+
+
+def test_isr_angles_leave_total_cross_section_unchanged():
+    # without cuts sigma depends only on the ISR energy fractions: angled photons and
+    # collinear ones (isr.isr_photons, beta along z) give the same MC integral within errors
+    model = LmuLtauZprime(m_zprime=1.0, g_prime=1e-2)
+
+    def collinear(rng, x1, x2, sqrt_s):
+        photons, beta_z = isr_photons(x1, x2, sqrt_s)
+        beta = np.zeros((np.size(x1), 3))
+        beta[:, 2] = beta_z
+        return photons, beta
+
+    angled = generate_mumu_zprime(
+        model, COLLIDER, 2000, np.random.default_rng(62), isr=True, n_pilot=200_000
+    )
+    mp = pytest.MonkeyPatch()
+    mp.setattr(isr_module, "isr_photons_with_angles", collinear)
+    try:
+        coll = generate_mumu_zprime(
+            model, COLLIDER, 2000, np.random.default_rng(63), isr=True, n_pilot=200_000
+        )
+    finally:
+        mp.undo()
+    err = math.hypot(angled.cross_section_uncertainty_fb, coll.cross_section_uncertainty_fb)
+    assert abs(angled.cross_section_fb - coll.cross_section_fb) < 4 * err
+    assert err < 0.01 * coll.cross_section_fb

@@ -7,16 +7,20 @@ import math
 import awkward as ak
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, stats
 
 from darkscan.beams import belle2
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_PI
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.generate.isr import isr_beta
+from darkscan.generate.isr import isr_beta, isr_photon_angle_cdf, sample_isr_photon_cos_theta
 from darkscan.generate.processes.pipi_gamma import (
+    _kinematics,
+    _Proposal,
     born_cross_section,
     d_sigma_born,
     generate_pipi_gamma,
+    hard_isr_photon_angle_cdf,
+    hard_isr_photon_angle_weight,
     sample_cos_sin2,
 )
 from darkscan.models.hadronic_r import pion_form_factor
@@ -144,7 +148,13 @@ def test_rho_region_fraction_against_quadrature(isr_sample, quad_total):
     )
 
 
-def test_theta_cut_and_record(quad_total):
+def _theta_lab(p, j):
+    return np.arctan2(
+        np.hypot(ak.to_numpy(p.px[:, j]), ak.to_numpy(p.py[:, j])), ak.to_numpy(p.pz[:, j])
+    )
+
+
+def test_theta_cut_and_record(isr_sample):
     lo, hi = math.radians(35.0), math.radians(140.0)
     smp = generate_pipi_gamma(
         belle2(), 2000, np.random.default_rng(8), cuts={"theta_pi_lab": (lo, hi)}, n_pilot=50_000
@@ -152,12 +162,23 @@ def test_theta_cut_and_record(quad_total):
     p = smp.events.particles
     assert ak.all(np.abs(p.pdg[:, :2]) == 211)
     for j in (0, 1):
-        th = np.arctan2(
-            np.hypot(ak.to_numpy(p.px[:, j]), ak.to_numpy(p.py[:, j])), ak.to_numpy(p.pz[:, j])
-        )
+        th = _theta_lab(p, j)
         assert th.min() >= lo - 1e-6 and th.max() <= hi + 1e-6
-    # the pions are both at large angle in 1-2 % of the events only (boosted pi pi system)
-    assert 0.005 < smp.cross_section_fb / quad_total < 0.05
+    # independent: the share of the uncut sample with both pions in [lo, hi] (binomial error)
+    q = isr_sample.events.particles
+    inside = np.ones(len(q), dtype=bool)
+    for j in (0, 1):
+        th = _theta_lab(q, j)
+        inside &= (th >= lo) & (th <= hi)
+    frac = float(np.mean(inside))
+    # large-angle ISR: the rho recoils against a photon in the detector (was 1.6 % collinear)
+    assert 0.04 < frac < 0.2
+    ratio = smp.cross_section_fb / isr_sample.cross_section_fb
+    err = math.hypot(
+        math.sqrt(frac * (1 - frac) / inside.size),
+        frac * smp.cross_section_uncertainty_fb / smp.cross_section_fb,
+    )
+    assert ratio == pytest.approx(frac, abs=5 * err)
 
 
 def test_bad_input():
@@ -170,3 +191,147 @@ def test_bad_input():
         generate_pipi_gamma(belle2(), 0, rng)
     with pytest.raises(ConfigError, match="unknown generator cut"):
         generate_pipi_gamma(belle2(), 10, rng, cuts={"theta_mu_lab": (0.5, 2.0)})
+
+
+# --------------------------------------------------------------------- ISR photons with angles
+def test_hard_angle_law_reproduces_binner_kuehn_melnikov():
+    # Binner, Kuehn, Melnikov, hep-ph/9902399, eq. 2 integrated over |cos| < c0 (massless):
+    # int dc [(s^2+Q^4)/(s(s-Q^2)) / (1-c^2) - (s-Q^2)/(2s)] = P ln((1+c0)/(1-c0)) - x c0,
+    # P = (1 + (1-x)^2)/x; our density is 2x times it (mass terms ~ m_e^2/s: < 1e-6)
+    root = 10.58
+    for deg in (17.0, 35.0, 60.0):
+        c0 = math.cos(math.radians(deg))
+        for x in (0.05, 0.5, 0.95, 1.0):
+            ours = hard_isr_photon_angle_cdf(c0, x, root) - hard_isr_photon_angle_cdf(-c0, x, root)
+            bkm = (1 + (1 - x) ** 2) / x * math.log((1 + c0) / (1 - c0)) - x * c0
+            assert ours == pytest.approx(2 * x * bkm, rel=1e-6)
+
+
+def test_hard_angle_law_soft_limit_and_density():
+    root = 10.58
+    c = np.linspace(-0.99, 0.99, 41)
+    # soft limit: 4 x the eikonal CDF (analytic, x -> 0 of (2-x)^2 + x^2 b^2 c^2)
+    np.testing.assert_allclose(
+        hard_isr_photon_angle_cdf(c, 0.0, root), 4 * isr_photon_angle_cdf(c, root), rtol=1e-12
+    )
+    # the CDF's derivative is the stated density (central differences, independent check)
+    x, h = 0.8, 1e-6
+    num = (
+        hard_isr_photon_angle_cdf(c + h, x, root) - hard_isr_photon_angle_cdf(c - h, x, root)
+    ) / (2 * h)
+    dens = ((2 - x) ** 2 + x * x * c * c) / (1 - c * c)  # b = 1 up to 1e-8 off c = +-1
+    np.testing.assert_allclose(num, dens, rtol=1e-6)
+
+
+def test_hard_angle_weight_has_mean_one_over_eikonal_angles():
+    # E_eikonal[w(c | x)] = 1 at every x: the photon energy spectrum is not changed
+    rng = np.random.default_rng(21)
+    c = sample_isr_photon_cos_theta(rng, 1_000_000, 10.58)
+    for x in (0.1, 0.6, 1.0):
+        w = hard_isr_photon_angle_weight(c, x, 10.58)
+        assert np.mean(w) == pytest.approx(1.0, abs=5 * np.std(w) / math.sqrt(c.size))
+    assert float(hard_isr_photon_angle_weight(0.0, 1.0, 10.58)) < 0.6  # 90 deg, x = 1
+
+
+def test_momentum_conservation_per_event_cms():
+    # sum of pi-, pi+ and the photons = (sqrt(s), 0, 0, 0) in the CM frame, float64 kinematics
+    root = belle2().sqrt_s
+    s = root * root
+    rng = np.random.default_rng(17)
+    prop = _Proposal(s, 4.0 * M_PI**2 * (1 + 1e-9), 0.3, 0.3)
+    x1, x2 = prop.draw(rng, 50_000)
+    ok = x1 * x2 * s > 4.0 * M_PI**2 * (1 + 1e-9)
+    x1, x2 = x1[ok], x2[ok]
+    e_hat = np.sqrt(x1 * x2 * s)
+    pim, pip, photons, w = _kinematics(rng, x1, x2, e_hat, root)
+    total = pim + pip + photons.sum(axis=1)
+    np.testing.assert_allclose(total[:, 0], root, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(total[:, 1:], 0.0, rtol=0, atol=1e-9)
+    # the pi pi system keeps its mass sqrt(x1 x2 s) and has transverse momentum (large-angle ISR)
+    pp = pim + pip
+    m = np.sqrt(pp[:, 0] ** 2 - np.sum(pp[:, 1:] ** 2, axis=1))
+    np.testing.assert_allclose(m, e_hat, rtol=1e-9)
+    assert np.mean(np.hypot(pp[:, 1], pp[:, 2]) > 1.0) > 0.05
+    assert np.all(w > 0.25) and np.all(w < 1.12)  # analytic bounds, two photons
+
+
+def test_record_momentum_conservation_lab(isr_sample):
+    # lab frame: the record (float32) sums to the beams' total four-momentum
+    col = belle2()
+    p = isr_sample.events.particles
+    tot = np.stack([ak.to_numpy(ak.sum(p[f], axis=1)) for f in ("E", "px", "py", "pz")], axis=-1)
+    np.testing.assert_allclose(tot, np.broadcast_to(col.p_total, tot.shape), rtol=0, atol=2e-5)
+    assert "eikonal angles" in isr_sample.generator_settings["isr_photons"]
+
+
+def _photon_cms(sample):
+    """CM four-momenta (n, 2, 4) of the two ISR photon slots (zero where absent)."""
+    col = belle2()
+    p = sample.events.particles
+    out = np.zeros((len(p), 2, 4))
+    n_ph = ak.to_numpy(ak.num(p.pdg)) - 2
+    for j in (0, 1):
+        has = n_ph > j
+        sel = p[has]
+        lab = np.stack([ak.to_numpy(sel[f][:, 2 + j]) for f in ("E", "px", "py", "pz")], -1)
+        out[has, j] = col.to_cms(lab.astype(float))
+    return out
+
+
+def _pit_chi2(u, n_bins=10):
+    counts, _ = np.histogram(u, bins=n_bins, range=(0.0, 1.0))
+    expected = u.size / n_bins
+    return float(np.sum((counts - expected) ** 2 / expected))
+
+
+def test_photon_angles_follow_isr_cdfs(isr_sample):
+    # Probability-integral transform of |cos theta| (CM) inside |cos| < 0.99 (large-angle
+    # photons; float32 precision is irrelevant there) must be uniform.
+    root = belle2().sqrt_s
+    ph = _photon_cms(isr_sample)
+    e = ph[..., 0]
+    c = np.abs(np.divide(ph[..., 3], e, out=np.zeros_like(e), where=e > 0))
+    y = 2.0 * e / root
+    c_max = 0.99
+    crit = stats.chi2.ppf(0.999, 9)  # 10 bins
+    # soft photons: the eikonal law (isr_photon_angle_cdf; hard-law corrections x^2 < 1e-3)
+    soft = (y > 0) & (y < 0.03) & (c < c_max)
+    f0, f1 = isr_photon_angle_cdf(0.0, root), isr_photon_angle_cdf(c_max, root)
+    u = (isr_photon_angle_cdf(c[soft], root) - f0) / (f1 - f0)
+    assert soft.sum() > 3000
+    assert _pit_chi2(u) < crit
+    # hard photons alone in their event (other photon < 1e-3 E_beam: y known to 1e-3)
+    other = y[:, ::-1]
+    hard = (y > 0.5) & (other < 1e-3) & (c < c_max)
+    assert hard.sum() > 3000
+    yh, ch = np.minimum(y[hard], 1.0), c[hard]
+    g0 = hard_isr_photon_angle_cdf(0.0, yh, root)
+    g1 = hard_isr_photon_angle_cdf(c_max, yh, root)
+    u = (hard_isr_photon_angle_cdf(ch, yh, root) - g0) / (g1 - g0)
+    assert _pit_chi2(u) < crit
+    # power: the eikonal law is rejected for these hard photons
+    u_eik = (isr_photon_angle_cdf(ch, root) - f0) / (f1 - f0)
+    assert _pit_chi2(u_eik) > 5 * crit
+    # share of photons at large angle, all photons with y > 0.5 alone in their event:
+    # P(|c| < 0.99 | y) from the hard CDF, averaged over the sample's y (binomial error)
+    allh = (y > 0.5) & (other < 1e-3)
+    ya = np.minimum(y[allh], 1.0)
+    share = (
+        hard_isr_photon_angle_cdf(c_max, ya, root) - hard_isr_photon_angle_cdf(0.0, ya, root)
+    ) / (hard_isr_photon_angle_cdf(1.0, ya, root) - hard_isr_photon_angle_cdf(0.0, ya, root))
+    p = float(np.mean(share))
+    assert np.mean(c[allh] < c_max) == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / ya.size))
+
+
+def test_hard_angle_law_is_the_gamma_gamma_star_matrix_element():
+    # massless e+e- -> gamma gamma*(Q^2): |M|^2 ~ u/t + t/u + 2 s Q^2/(u t) with
+    # t = -s x (1 - c)/2, u = -s x (1 + c)/2, Q^2 = s (1 - x) (independent algebra);
+    # x^2 |M|^2 / 2 must equal the bracket of our density, [(2 - x)^2 + x^2 c^2]/(1 - c^2)
+    s = 10.58**2
+    c = np.linspace(-0.95, 0.95, 39)
+    for x in (0.1, 0.5, 0.9, 1.0):
+        t, u, q2 = -s * x * (1 - c) / 2, -s * x * (1 + c) / 2, s * (1 - x)
+        me = u / t + t / u + 2 * s * q2 / (u * t)
+        np.testing.assert_allclose(
+            x * x * me / 2, ((2 - x) ** 2 + x * x * c * c) / (1 - c * c), rtol=1e-12
+        )

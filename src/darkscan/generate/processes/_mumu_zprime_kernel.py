@@ -595,26 +595,28 @@ def _boost_into(p, bx, by, bz, out):
 
 
 @njit(cache=True, fastmath=False)
-def _cos_in(p, bz, lab, lo_cms, hi_cms, lo_lab, hi_lab):
-    """Is cos(theta) of p (hard frame, boosted by bz along z) inside the CM and lab ranges?"""
-    gamma = 1.0 / math.sqrt(1.0 - bz * bz)
-    e = gamma * (p[0] + bz * p[3])
-    pz = gamma * (p[3] + bz * p[0])
-    c = pz / math.sqrt(p[1] * p[1] + p[2] * p[2] + pz * pz)
+def _cos_in(p, bx, by, bz, lab, lo_cms, hi_cms, lo_lab, hi_lab, d):
+    """Is cos(theta) of p (hard frame, boosted by (bx, by, bz)) inside the CM and lab ranges?
+
+    ``d`` is a work array of length 4 (receives the CM four-momentum).
+    """
+    _boost_into(p, bx, by, bz, d)
+    e, px, py, pz = d[0], d[1], d[2], d[3]
+    c = pz / math.sqrt(px * px + py * py + pz * pz)
     if c <= lo_cms or c >= hi_cms:
         return False
     if lo_lab <= -1.0 and hi_lab >= 1.0:
         return True
-    lx = lab[1, 0] * e + lab[1, 1] * p[1] + lab[1, 2] * p[2] + lab[1, 3] * pz
-    ly = lab[2, 0] * e + lab[2, 1] * p[1] + lab[2, 2] * p[2] + lab[2, 3] * pz
-    lz = lab[3, 0] * e + lab[3, 1] * p[1] + lab[3, 2] * p[2] + lab[3, 3] * pz
+    lx = lab[1, 0] * e + lab[1, 1] * px + lab[1, 2] * py + lab[1, 3] * pz
+    ly = lab[2, 0] * e + lab[2, 1] * px + lab[2, 2] * py + lab[2, 3] * pz
+    lz = lab[3, 0] * e + lab[3, 1] * px + lab[3, 2] * py + lab[3, 3] * pz
     c = lz / math.sqrt(lx * lx + ly * ly + lz * lz)
     return lo_lab < c < hi_lab
 
 
 @njit(cache=True, fastmath=False)
 def phase_space_block(
-    u, sqrt_s, beta_z, m_z, m_mu, m_e, coupling2, lab, cuts, w_max, weighted,
+    u, sqrt_s, beta, m_z, m_mu, m_e, coupling2, lab, cuts, w_max, weighted,
     out_p, out_w, out_index, start, x0_cdf, bin_max,
 ):  # fmt: skip
     """Draw a block of e+e- -> mu- mu+ Z' proposals, weight them and accept-reject.
@@ -627,8 +629,9 @@ def phase_space_block(
     sqrt_s : array (B,) or (1,)
         Energy of the hard collision in GeV (after ISR and beam-energy spread); one value
         for all proposals if of length 1.
-    beta_z : array (B,) or (1,)
-        Velocity along z of the hard frame in the nominal CM frame (ISR), 0 without ISR.
+    beta : array (B, 3) or (1, 3)
+        Velocity of the hard frame in the nominal CM frame (recoil against the ISR photons,
+        :func:`darkscan.generate.isr.isr_photons_with_angles`), 0 without ISR.
     m_z, m_mu, m_e : float
         Z', muon and electron masses in GeV.
     coupling2 : float
@@ -670,7 +673,7 @@ def phase_space_block(
     per_event_s = sqrt_s.shape[0] > 1
     n_bins = x0_cdf.shape[0] - 1
     has_cuts = cuts[0] > -1.0 or cuts[1] < 1.0 or cuts[2] > -1.0 or cuts[3] < 1.0
-    per_event_z = beta_z.shape[0] > 1
+    per_event_beta = beta.shape[0] > 1
     n_kept = 0
     n_over = 0
     sum_w = 0.0
@@ -681,6 +684,7 @@ def phase_space_block(
     k2 = np.empty(4)
     q = np.empty(4)
     rest = np.empty(4)
+    work = np.empty(4)
     for i in range(u.shape[0]):
         rs = sqrt_s[i if per_event_s else 0]
         if rs <= m_z + 2.0 * m_mu:
@@ -770,10 +774,11 @@ def phase_space_block(
         dphi_dec = k_star / (16.0 * math.pi * math.pi * mx) * _TWO_PI / g_d
         w_uniform = GEV2_TO_FB * m2_value / flux * dphi_prod * jac_u / _TWO_PI * dphi_dec
         w = w_uniform / density_x0
-        bzi = beta_z[i if per_event_z else 0]
+        ib = i if per_event_beta else 0
+        bxi, byi, bzi = beta[ib, 0], beta[ib, 1], beta[ib, 2]
         if has_cuts and not (
-            _cos_in(k1, bzi, lab, cuts[0], cuts[1], cuts[2], cuts[3])
-            and _cos_in(k2, bzi, lab, cuts[0], cuts[1], cuts[2], cuts[3])
+            _cos_in(k1, bxi, byi, bzi, lab, cuts[0], cuts[1], cuts[2], cuts[3], work)
+            and _cos_in(k2, bxi, byi, bzi, lab, cuts[0], cuts[1], cuts[2], cuts[3], work)
         ):
             continue
         sum_w += w
@@ -829,7 +834,7 @@ def sample_cos_one_plus_a_cos2(a, x):
 
 @njit(cache=True, fastmath=False)
 def finish_block(
-    p_hard, beta_z, m_daughter, u, decay_time, ctau, photons, lab, m_mu, m_e,
+    p_hard, beta, m_daughter, u, decay_time, ctau, photons, lab, m_mu, m_e,
     e_out, px_out, py_out, pz_out, vx_out, vy_out, vz_out, t_out, f_long_out,
 ):  # fmt: skip
     """Decay the Z', boost each event to the CM (ISR) and the lab, fill the record columns.
@@ -847,8 +852,8 @@ def finish_block(
     ----------
     p_hard : array (n, 3, 4)
         mu-, mu+, Z' in the hard frame (beams along +-z), GeV.
-    beta_z : array (n,)
-        Velocity of the hard frame along z in the CM frame (ISR).
+    beta : array (n, 3)
+        Velocity of the hard frame in the CM frame (recoil against the ISR photons).
     m_daughter : array (n,)
         Daughter mass per event in GeV.
     u : array (n, 3)
@@ -918,13 +923,13 @@ def finish_block(
         for j in range(3):
             for k in range(4):
                 cm[j, k] = p_hard[i, j, k]
-        # ---- hard frame -> CM (ISR boost along z) -> lab
-        bz_i = beta_z[i]
+        # ---- hard frame -> CM (ISR recoil boost) -> lab
+        bx_i, by_i, bz_i = beta[i, 0], beta[i, 1], beta[i, 2]
         n_particles = 5 + n_photons
         for j in range(n_particles):
             if j < 5:
-                if bz_i != 0.0:
-                    _boost_into(cm[j], 0.0, 0.0, bz_i, d)
+                if bx_i != 0.0 or by_i != 0.0 or bz_i != 0.0:
+                    _boost_into(cm[j], bx_i, by_i, bz_i, d)
                 else:
                     for k in range(4):
                         d[k] = cm[j, k]

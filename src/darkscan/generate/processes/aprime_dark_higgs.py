@@ -65,7 +65,11 @@ from darkscan.generate.event_record import (
     events_from_arrays,
     seed_record,
 )
-from darkscan.generate.isr import convolve_isr, isr_photons, sample_partonic_collisions
+from darkscan.generate.isr import (
+    convolve_isr,
+    isr_photons_with_angles,
+    sample_partonic_collisions,
+)
 from darkscan.generate.phasespace import boost, sample_decay_displacement
 from darkscan.lorentz import kallen
 
@@ -209,7 +213,8 @@ def generate_aprime_dark_higgs(
     rng : numpy.random.Generator
         The only source of randomness.
     isr : bool
-        Initial-state radiation (collinear photons stored in the record).
+        Initial-state radiation (one photon per beam with an eikonal polar angle, stored
+        in the record; the hard system recoils against them).
     energy_spread : bool
         Smear sqrt(s) per event with ``collider.sample_sqrt_s`` (cross section quoted at the
         nominal sqrt(s)).
@@ -316,8 +321,10 @@ def generate_aprime_dark_higgs(
         higgs = np.concatenate([(root - e_a)[:, None], -k3], axis=-1)
         mu_minus, mu_plus, decay_eff = _muon_momenta(rng, aprime, 0.5 * root, m_a)
         hard = np.stack([aprime, higgs, mu_minus, mu_plus], axis=1)
-        photons, beta_z = isr_photons(coll.x1, coll.x2, coll.sqrt_s)
-        beta = np.stack([np.zeros(m), np.zeros(m), beta_z], axis=-1)
+        if isr:  # one photon per beam at an eikonal angle; exact momentum conservation
+            photons, beta = isr_photons_with_angles(rng, coll.x1, coll.x2, coll.sqrt_s)
+        else:
+            beta = np.zeros((m, 3))
         cms = boost(hard, beta[:, None, :])
         if isr:
             cms = np.concatenate([cms, photons], axis=1)
@@ -431,6 +438,7 @@ def generate_aprime_dark_higgs(
             "collider": collider.name,
             "sqrt_s": sqrt_s,
             "isr": bool(isr),
+            "isr_photons": "ISR photons with eikonal angles" if isr else "none",
             "energy_spread": bool(energy_spread),
             "weighted": bool(weighted),
             "max_weight": envelope,

@@ -35,7 +35,11 @@ from darkscan.generate.event_record import (
     events_from_arrays,
     seed_record,
 )
-from darkscan.generate.isr import convolve_isr, isr_photons, sample_partonic_collisions
+from darkscan.generate.isr import (
+    convolve_isr,
+    isr_photons_with_angles,
+    sample_partonic_collisions,
+)
 from darkscan.generate.phasespace import boost, sample_decay_displacement, two_body_decay
 
 __all__ = ["alp_angular_fraction", "generate_gamma_alp", "sigma_hat_gamma_alp"]
@@ -109,7 +113,8 @@ def generate_gamma_alp(
         Generator-level cut on cos(theta) of the recoil photon in the hard-collision frame
         (the CM frame without ISR), within (-1, 1).
     isr : bool
-        Include initial-state radiation (collinear photons stored in the record).
+        Include initial-state radiation (one photon per beam with an eikonal polar angle,
+        stored in the record; the hard system recoils against them).
     energy_spread : bool
         Smear sqrt(s) per event with ``collider.sample_sqrt_s`` (the CM frame is kept at
         the nominal one; the cross section is quoted at the nominal sqrt(s)).
@@ -193,8 +198,10 @@ def generate_gamma_alp(
     k = e_gamma[:, None] * np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), coll.cos_theta], -1)
     photon = np.concatenate([e_gamma[:, None], k], axis=-1)
     alp = np.concatenate([(root - e_gamma)[:, None], -k], axis=-1)
-    photons_isr, beta_z = isr_photons(coll.x1, coll.x2, coll.sqrt_s)
-    beta = np.stack([np.zeros(n), np.zeros(n), beta_z], axis=-1)
+    if isr:  # one photon per beam at an eikonal angle; exact momentum conservation
+        photons_isr, beta = isr_photons_with_angles(rng, coll.x1, coll.x2, coll.sqrt_s)
+    else:
+        beta = np.zeros((n, 3))
     photon, alp = boost(photon, beta), boost(alp, beta)
     # CM -> lab, then the ALP decay in the lab (isotropic in its rest frame)
     photon, alp = collider.to_lab(photon), collider.to_lab(alp)
@@ -258,6 +265,7 @@ def generate_gamma_alp(
             "collider": collider.name,
             "sqrt_s": sqrt_s,
             "isr": bool(isr),
+            "isr_photons": "ISR photons with eikonal angles" if isr else "none",
             "energy_spread": bool(energy_spread),
             "weighted": bool(weighted),
             "accept_reject_efficiency": coll.efficiency,

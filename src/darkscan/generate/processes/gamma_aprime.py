@@ -72,7 +72,11 @@ from darkscan.generate.event_record import (
     events_from_flat,
     seed_record,
 )
-from darkscan.generate.isr import convolve_isr, isr_photons, sample_partonic_collisions
+from darkscan.generate.isr import (
+    convolve_isr,
+    isr_photons_with_angles,
+    sample_partonic_collisions,
+)
 from darkscan.generate.phasespace import (
     boost,
     rambo_unweighted,
@@ -217,7 +221,8 @@ def generate_gamma_aprime(
         Generator-level cut on the photon cos(theta) in the hard-collision frame (the CM
         frame without ISR), within (-1, 1).
     isr : bool
-        Include initial-state radiation (collinear photons stored in the record).
+        Include initial-state radiation (one photon per beam with an eikonal polar angle,
+        stored in the record; the hard system recoils against them).
     energy_spread : bool
         Smear sqrt(s) per event with ``collider.sample_sqrt_s`` (the CM frame is kept at
         the nominal one; the cross section is quoted at the nominal sqrt(s)).
@@ -348,14 +353,18 @@ def generate_gamma_aprime(
         flat["is_invisible"][pos] = ch["invisible"]
         flat["is_invisible"][start[idx] + 1] = ch["invisible"]
 
-    # ---- hard frame -> CM (ISR boost along z) -> lab; decay vertices from lab momenta
-    photons_isr, beta_z = isr_photons(coll.x1, coll.x2, coll.sqrt_s)
-    beta_event = np.stack([np.zeros(n), np.zeros(n), beta_z], axis=-1)
+    # ---- hard frame -> CM (ISR recoil boost) -> lab; decay vertices from lab momenta
+    if isr:  # one photon per beam at an eikonal angle; exact momentum conservation
+        photons_isr, beta_event = isr_photons_with_angles(rng, coll.x1, coll.x2, coll.sqrt_s)
+    else:
+        beta_event = np.zeros((n, 3))
     event_of = np.repeat(np.arange(n), counts)
     p4 = boost(p4, beta_event[event_of])
     if isr:
         p4[start + counts - 2] = photons_isr[:, 0]
         p4[start + counts - 1] = photons_isr[:, 1]
+        flat["pdg"][start + counts - 2] = 22  # (was left 0 with collinear photons)
+        flat["pdg"][start + counts - 1] = 22
     p4 = collider.to_lab(p4)
     displacement, time = sample_decay_displacement(rng, p4[start + 1], ctau)
     is_daughter = flat["mother"] == 1
@@ -399,6 +408,7 @@ def generate_gamma_aprime(
             "collider": collider.name,
             "sqrt_s": sqrt_s,
             "isr": bool(isr),
+            "isr_photons": "ISR photons with eikonal angles" if isr else "none",
             "energy_spread": bool(energy_spread),
             "weighted": bool(weighted),
             "accept_reject_efficiency": coll.efficiency,

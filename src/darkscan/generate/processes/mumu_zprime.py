@@ -36,8 +36,10 @@ neglected. The decay vertex is drawn from the exponential law with the lab decay
 (prompt for the usual couplings).
 
 ISR and beam-energy spread (optional) as in :mod:`darkscan.generate.isr`: x1, x2 drawn from
-the Kuraev-Fadin structure function, the hard collision at sqrt(x1 x2 s) boosted along z,
-two collinear photons stored; sqrt(s) smeared with ``collider.sample_sqrt_s`` (the CM frame
+the Kuraev-Fadin structure function, one photon per beam carrying (1 - x_i) E_beam at a polar
+angle from the eikonal law (:func:`darkscan.generate.isr.isr_photons_with_angles`), the hard
+collision at sqrt(x1 x2 s) boosted with the recoil velocity (transverse part included, also
+in the generator-level muon cuts); the two photons are stored; sqrt(s) smeared with ``collider.sample_sqrt_s`` (the CM frame
 is kept at the nominal one). Finally ``collider.to_lab`` (crossing angle and boost).
 
 Event record per event: mu-, mu+, Z' (``is_final`` False), the two Z' daughters (mother 2,
@@ -154,6 +156,9 @@ class _Proposals:
         self.m_z = m_z
         self.coupling2 = coupling2
         self.cuts = cut_array
+        self.has_cuts = bool(np.any(np.asarray(cut_array)[[0, 2]] > -1.0)) or bool(
+            np.any(np.asarray(cut_array)[[1, 3]] < 1.0)
+        )
         self.isr = isr
         self.energy_spread = energy_spread
         self.sqrt_s = float(collider.sqrt_s)
@@ -163,9 +168,8 @@ class _Proposals:
         self.weight = np.empty(n)
         self.index = np.empty(n, dtype=np.int64)
         self.roots = np.full(n, self.sqrt_s)
-        self.beta_z = np.zeros(n)
-        self.x1 = np.ones(n)
-        self.x2 = np.ones(n)
+        self.beta = np.zeros((n, 3))
+        self.photons = np.zeros((n, 2, 4))
         self.n_stored = 0
         self.n_kept = 0  # including kept proposals beyond the capacity (last block)
         self.sum_w = 0.0
@@ -193,20 +197,25 @@ class _Proposals:
             roots = self.collider.sample_sqrt_s(rng, size)
         else:
             roots = np.full(1, self.sqrt_s)
+        # the recoil velocity matters in the kernel only through the muon cuts: without cuts
+        # the photon angles are drawn for the kept proposals only (same distribution)
+        angles_first = self.isr and self.has_cuts
         if self.isr:
             x1, x2 = _isr.sample_isr_fractions(rng, size, self.sqrt_s**2)
             hard = roots * np.sqrt(x1 * x2)
-            beta_z = (x1 - x2) / (x1 + x2)
+            beta = np.zeros((1, 3))
+            if angles_first:  # one photon per beam at an eikonal angle; the hard frame recoils
+                photons, beta = _isr.isr_photons_with_angles(rng, x1, x2, roots)
         else:
             hard = roots
-            beta_z = np.zeros(1)
+            beta = np.zeros((1, 3))
         if store:
             outputs = (self.p_hard, self.weight, self.index)
         else:
             outputs = (np.empty((0, 3, 4)), np.empty(0), np.empty(0, dtype=np.int64))
         start = self.n_stored
         n_kept, n_over, sum_w, sum_w2, excess, largest = _kernel.phase_space_block(
-            u, hard, beta_z, self.m_z, M_MU, M_E, self.coupling2, self.lab, self.cuts,
+            u, hard, beta, self.m_z, M_MU, M_E, self.coupling2, self.lab, self.cuts,
             w_max, weighted, *outputs, start, self.x0_cdf, self.bin_max,
         )  # fmt: skip
         self.sum_w += sum_w
@@ -223,9 +232,12 @@ class _Proposals:
         if roots.size > 1:
             self.roots[start:stop] = roots[idx]
         if self.isr:
-            self.beta_z[start:stop] = beta_z[idx]
-            self.x1[start:stop] = x1[idx]
-            self.x2[start:stop] = x2[idx]
+            if not angles_first:
+                r_idx = roots[idx] if roots.size > 1 else roots
+                photons, beta = _isr.isr_photons_with_angles(rng, x1[idx], x2[idx], r_idx)
+                idx = slice(None)
+            self.beta[start:stop] = beta[idx]
+            self.photons[start:stop] = photons[idx]
         self.n_stored = stop
 
     @property
@@ -263,7 +275,8 @@ def generate_mumu_zprime(
     rng : numpy.random.Generator
         The only source of randomness.
     isr : bool
-        Initial-state radiation (Kuraev-Fadin structure function, collinear photons stored).
+        Initial-state radiation (Kuraev-Fadin structure function; one photon per beam with
+        an eikonal polar angle stored, the hard system recoils against them).
     energy_spread : bool
         Smear sqrt(s) per event with ``collider.sample_sqrt_s``.
     weighted : bool
@@ -351,8 +364,7 @@ def generate_mumu_zprime(
             raise PhysicsDomainError(f"cuts {cut_record} leave no phase space for e+e- -> mu mu Z'")
         efficiency = max(props.n_kept / (props.n_proposed - n_before), 1e-4)
     p_hard = props.p_hard
-    beta_z = props.beta_z
-    roots = props.roots
+    beta = props.beta
     sigma, sigma_err = props.sigma
 
     # ---- Z' decays (in the hard frame), ISR boost, lab frame, record columns
@@ -362,15 +374,12 @@ def generate_mumu_zprime(
     m_daughter = np.array([c[2] for c in channels])[choice]
     u_decay = rng.random((n, 3))
     decay_time = rng.standard_exponential(n)
-    if isr:
-        photons, _ = _isr.isr_photons(props.x1, props.x2, roots)
-    else:
-        photons = np.empty((n, 0, 4))
+    photons = props.photons if isr else np.empty((n, 0, 4))
     k = 5 + photons.shape[1]
     columns = {name: np.empty((n, k), dtype=np.float32) for name in _FLOAT_COLUMNS}
     f_long = np.empty(n)
     _kernel.finish_block(
-        p_hard, beta_z, m_daughter, u_decay, decay_time, ctau,
+        p_hard, beta, m_daughter, u_decay, decay_time, ctau,
         np.ascontiguousarray(photons), props.lab, M_MU, M_E,
         *(columns[name] for name in _FLOAT_COLUMNS), f_long,
     )  # fmt: skip
@@ -416,6 +425,7 @@ def generate_mumu_zprime(
             "collider": collider.name,
             "sqrt_s": sqrt_s,
             "isr": bool(isr),
+            "isr_photons": "ISR photons with eikonal angles" if isr else "none",
             "energy_spread": bool(energy_spread),
             "weighted": bool(weighted),
             "n_proposals": props.n_proposed,
