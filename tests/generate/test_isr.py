@@ -12,11 +12,14 @@ from darkscan.constants import ALPHA_EM, M_E
 from darkscan.errors import PhysicsDomainError
 from darkscan.generate.isr import (
     convolve_isr,
+    hard_isr_photon_angle_cdf,
+    hard_isr_photon_factor,
     isr_beta,
     isr_photon_angle_cdf,
     isr_photons,
     isr_photons_with_angles,
     sample_energy_fraction,
+    sample_hard_isr_photon_cos_theta,
     sample_isr_fractions,
     sample_isr_photon_cos_theta,
     structure_function,
@@ -220,3 +223,73 @@ def test_isr_photons_with_angles_collinear_limit_reproduces_isr_photons():
     _, beta_z = isr_photons(x1, x2, math.sqrt(S))
     close = np.median(np.abs(beta[:, 2] - beta_z))
     assert close < 1e-6
+
+
+# ------------------------------------------------ hard ISR photons: the O(alpha) angular law
+def test_hard_angle_law_reproduces_binner_kuehn_melnikov():
+    # Binner, Kuehn, Melnikov, hep-ph/9902399, eq. 2 integrated over |cos| < c0 (massless):
+    # int dc [(s^2+Q^4)/(s(s-Q^2)) / (1-c^2) - (s-Q^2)/(2s)] = P ln((1+c0)/(1-c0)) - x c0,
+    # P = (1 + (1-x)^2)/x; our density is 2x times it (mass terms ~ m_e^2/s: < 1e-6)
+    root = 10.58
+    for deg in (17.0, 35.0, 60.0):
+        c0 = math.cos(math.radians(deg))
+        for x in (0.05, 0.5, 0.95, 1.0):
+            ours = hard_isr_photon_angle_cdf(c0, x, root) - hard_isr_photon_angle_cdf(-c0, x, root)
+            bkm = (1 + (1 - x) ** 2) / x * math.log((1 + c0) / (1 - c0)) - x * c0
+            assert ours == pytest.approx(2 * x * bkm, rel=1e-6)
+
+
+def test_hard_angle_law_soft_limit_and_density():
+    root = 10.58
+    c = np.linspace(-0.99, 0.99, 41)
+    # soft limit: 4 x the eikonal CDF (analytic, x -> 0 of (2-x)^2 + x^2 b^2 c^2)
+    np.testing.assert_allclose(
+        hard_isr_photon_angle_cdf(c, 0.0, root), 4 * isr_photon_angle_cdf(c, root), rtol=1e-12
+    )
+    # the CDF's derivative is the stated density (central differences, independent check)
+    x, h = 0.8, 1e-6
+    num = (
+        hard_isr_photon_angle_cdf(c + h, x, root) - hard_isr_photon_angle_cdf(c - h, x, root)
+    ) / (2 * h)
+    dens = ((2 - x) ** 2 + x * x * c * c) / (1 - c * c)  # b = 1 up to 1e-8 off c = +-1
+    np.testing.assert_allclose(num, dens, rtol=1e-6)
+
+
+def test_hard_angle_law_is_the_gamma_gamma_star_matrix_element():
+    # massless e+e- -> gamma gamma*(Q^2): |M|^2 ~ u/t + t/u + 2 s Q^2/(u t) with
+    # t = -s x (1 - c)/2, u = -s x (1 + c)/2, Q^2 = s (1 - x) (independent algebra);
+    # x^2 |M|^2 / 2 must equal the bracket of our density, [(2 - x)^2 + x^2 c^2]/(1 - c^2)
+    s = 10.58**2
+    c = np.linspace(-0.95, 0.95, 39)
+    for x in (0.1, 0.5, 0.9, 1.0):
+        t, u, q2 = -s * x * (1 - c) / 2, -s * x * (1 + c) / 2, s * (1 - x)
+        me = u / t + t / u + 2 * s * q2 / (u * t)
+        np.testing.assert_allclose(
+            x * x * me / 2, ((2 - x) ** 2 + x * x * c * c) / (1 - c * c), rtol=1e-12
+        )
+
+
+def test_hard_law_sampler_follows_its_cdf_and_factor_bounds():
+    # sample_hard_isr_photon_cos_theta against hard_isr_photon_angle_cdf at fixed x (PIT
+    # chi2 over |c| < 0.99), and the accept factor between 1/2 and 1 (analytic bounds)
+    rng = np.random.default_rng(4)
+    root = math.sqrt(S)
+    for x in (0.3, 0.9):
+        c = np.abs(sample_hard_isr_photon_cos_theta(rng, np.full(200_000, x), root))
+        c = c[c < 0.99]
+        g0, g1 = hard_isr_photon_angle_cdf(0.0, x, root), hard_isr_photon_angle_cdf(0.99, x, root)
+        u = (hard_isr_photon_angle_cdf(c, x, root) - g0) / (g1 - g0)
+        obs = np.histogram(u, bins=10, range=(0, 1))[0]
+        chi2 = np.sum((obs - u.size / 10) ** 2 / (u.size / 10))
+        assert chi2 < stats.chi2.ppf(0.999, 9)
+    r = hard_isr_photon_factor(np.array([0.0, 1.0, 1.0, 0.5]), np.array([0.0, 0.0, 1.0, 0.3]), root)
+    assert r[0] == 1.0 and r[1] == pytest.approx(0.5, abs=1e-12)
+    assert r[2] == pytest.approx(1.0, abs=1e-8) and 0.5 < r[3] < 1.0
+    # the photons of isr_photons_with_angles(hard_law=True) follow the same law
+    x1 = np.full(100_000, 0.1)
+    ph, _ = isr_photons_with_angles(rng, x1, np.ones(100_000), root, hard_law=True)
+    c1 = ph[:, 0, 3] / ph[:, 0, 0]
+    frac = np.mean(c1 < 0.5)
+    g = hard_isr_photon_angle_cdf
+    p = (g(0.5, 0.9, root) - g(0.0, 0.9, root)) / (g(1.0, 0.9, root) - g(0.0, 0.9, root))
+    assert frac == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / x1.size))

@@ -12,15 +12,17 @@ from scipy import integrate, stats
 from darkscan.beams import belle2
 from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_PI
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.generate.isr import isr_beta, isr_photon_angle_cdf, sample_isr_photon_cos_theta
+from darkscan.generate.isr import (
+    hard_isr_photon_angle_cdf,
+    isr_beta,
+    isr_photon_angle_cdf,
+)
 from darkscan.generate.processes.pipi_gamma import (
     _kinematics,
     _Proposal,
     born_cross_section,
     d_sigma_born,
     generate_pipi_gamma,
-    hard_isr_photon_angle_cdf,
-    hard_isr_photon_angle_weight,
     sample_cos_sin2,
 )
 from darkscan.models.hadronic_r import pion_form_factor
@@ -194,45 +196,6 @@ def test_bad_input():
 
 
 # --------------------------------------------------------------------- ISR photons with angles
-def test_hard_angle_law_reproduces_binner_kuehn_melnikov():
-    # Binner, Kuehn, Melnikov, hep-ph/9902399, eq. 2 integrated over |cos| < c0 (massless):
-    # int dc [(s^2+Q^4)/(s(s-Q^2)) / (1-c^2) - (s-Q^2)/(2s)] = P ln((1+c0)/(1-c0)) - x c0,
-    # P = (1 + (1-x)^2)/x; our density is 2x times it (mass terms ~ m_e^2/s: < 1e-6)
-    root = 10.58
-    for deg in (17.0, 35.0, 60.0):
-        c0 = math.cos(math.radians(deg))
-        for x in (0.05, 0.5, 0.95, 1.0):
-            ours = hard_isr_photon_angle_cdf(c0, x, root) - hard_isr_photon_angle_cdf(-c0, x, root)
-            bkm = (1 + (1 - x) ** 2) / x * math.log((1 + c0) / (1 - c0)) - x * c0
-            assert ours == pytest.approx(2 * x * bkm, rel=1e-6)
-
-
-def test_hard_angle_law_soft_limit_and_density():
-    root = 10.58
-    c = np.linspace(-0.99, 0.99, 41)
-    # soft limit: 4 x the eikonal CDF (analytic, x -> 0 of (2-x)^2 + x^2 b^2 c^2)
-    np.testing.assert_allclose(
-        hard_isr_photon_angle_cdf(c, 0.0, root), 4 * isr_photon_angle_cdf(c, root), rtol=1e-12
-    )
-    # the CDF's derivative is the stated density (central differences, independent check)
-    x, h = 0.8, 1e-6
-    num = (
-        hard_isr_photon_angle_cdf(c + h, x, root) - hard_isr_photon_angle_cdf(c - h, x, root)
-    ) / (2 * h)
-    dens = ((2 - x) ** 2 + x * x * c * c) / (1 - c * c)  # b = 1 up to 1e-8 off c = +-1
-    np.testing.assert_allclose(num, dens, rtol=1e-6)
-
-
-def test_hard_angle_weight_has_mean_one_over_eikonal_angles():
-    # E_eikonal[w(c | x)] = 1 at every x: the photon energy spectrum is not changed
-    rng = np.random.default_rng(21)
-    c = sample_isr_photon_cos_theta(rng, 1_000_000, 10.58)
-    for x in (0.1, 0.6, 1.0):
-        w = hard_isr_photon_angle_weight(c, x, 10.58)
-        assert np.mean(w) == pytest.approx(1.0, abs=5 * np.std(w) / math.sqrt(c.size))
-    assert float(hard_isr_photon_angle_weight(0.0, 1.0, 10.58)) < 0.6  # 90 deg, x = 1
-
-
 def test_momentum_conservation_per_event_cms():
     # sum of pi-, pi+ and the photons = (sqrt(s), 0, 0, 0) in the CM frame, float64 kinematics
     root = belle2().sqrt_s
@@ -321,17 +284,3 @@ def test_photon_angles_follow_isr_cdfs(isr_sample):
     ) / (hard_isr_photon_angle_cdf(1.0, ya, root) - hard_isr_photon_angle_cdf(0.0, ya, root))
     p = float(np.mean(share))
     assert np.mean(c[allh] < c_max) == pytest.approx(p, abs=5 * math.sqrt(p * (1 - p) / ya.size))
-
-
-def test_hard_angle_law_is_the_gamma_gamma_star_matrix_element():
-    # massless e+e- -> gamma gamma*(Q^2): |M|^2 ~ u/t + t/u + 2 s Q^2/(u t) with
-    # t = -s x (1 - c)/2, u = -s x (1 + c)/2, Q^2 = s (1 - x) (independent algebra);
-    # x^2 |M|^2 / 2 must equal the bracket of our density, [(2 - x)^2 + x^2 c^2]/(1 - c^2)
-    s = 10.58**2
-    c = np.linspace(-0.95, 0.95, 39)
-    for x in (0.1, 0.5, 0.9, 1.0):
-        t, u, q2 = -s * x * (1 - c) / 2, -s * x * (1 + c) / 2, s * (1 - x)
-        me = u / t + t / u + 2 * s * q2 / (u * t)
-        np.testing.assert_allclose(
-            x * x * me / 2, ((2 - x) ** 2 + x * x * c * c) / (1 - c * c), rtol=1e-12
-        )

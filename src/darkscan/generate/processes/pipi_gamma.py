@@ -23,12 +23,12 @@ sigma(s) = int dx1 dx2 D(x1) D(x2) sigma_Born(x1 x2 s) with the Kuraev-Fadin str
 function of :mod:`darkscan.generate.isr`. Each beam radiates its energy (1 - x_i) E_beam
 as one photon at a polar angle (:func:`darkscan.generate.isr.isr_photons_with_angles`:
 exact four-momentum conservation, the pi pi system keeps the mass sqrt(x1 x2 s) and
-recoils against the photons). The photon angles are drawn from the eikonal law and
-reweighted to the O(alpha) law of e+e- -> gamma + gamma* at the photon's energy fraction
-(:func:`hard_isr_photon_angle_cdf`, Binner-Kuehn-Melnikov hep-ph/9902399 eq. 2): for the
-hard photons of the radiative return (x -> 1) the density at large angle is up to two times
-smaller than the eikonal one, while the weight averages to one at fixed x, so the energy
-spectrum and the cross section are those of the structure functions.
+recoils against the photons). The photon angles follow the O(alpha) law of
+e+e- -> gamma + gamma* at the photon's energy fraction
+(:func:`darkscan.generate.isr.hard_isr_photon_angle_cdf`, Binner-Kuehn-Melnikov
+hep-ph/9902399 eq. 2): for the hard photons of the radiative return (x -> 1) the density at
+large angle is up to two times smaller than the eikonal one. The energy fractions are drawn
+first, so the energy spectrum and the cross section are those of the structure functions.
 The radiative return to the rho (s' = x1 x2 s ~ 0.6 GeV^2 = 0.005 s) is a region of
 the (x1, x2) plane that independent draws from D hardly reach, so the proposal is the mixture
 
@@ -79,12 +79,11 @@ import math
 import numpy as np
 
 from darkscan._validate import in_range, positive
-from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_E, M_PI
+from darkscan.constants import ALPHA_EM, GEV2_TO_FB, M_PI
 from darkscan.errors import ConfigError
 from darkscan.generate.event_record import Sample, events_from_flat, seed_record
 from darkscan.generate.isr import (
     isr_beta,
-    isr_photon_angle_cdf,
     isr_photons_with_angles,
     sample_energy_fraction,
     structure_function_cdf,
@@ -96,8 +95,6 @@ __all__ = [
     "born_cross_section",
     "d_sigma_born",
     "generate_pipi_gamma",
-    "hard_isr_photon_angle_cdf",
-    "hard_isr_photon_angle_weight",
     "sample_cos_sin2",
 ]
 
@@ -191,114 +188,6 @@ def sample_cos_sin2(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ hard-photon angular law
-def _beam_b2(sqrt_s):
-    """Beam velocity squared b^2 and 1 - b^2 = 4 m_e^2 / s (without cancellation)."""
-    one_minus_b2 = 4.0 * M_E**2 / np.asarray(sqrt_s, dtype=float) ** 2
-    return 1.0 - one_minus_b2, one_minus_b2
-
-
-def hard_isr_photon_angle_cdf(cos_theta, x_gamma, sqrt_s):
-    r"""Unnormalised CDF in cos(theta) of an ISR photon of energy fraction x at O(alpha).
-
-    The photon of e+e- -> gamma + gamma*(Q^2) (hadronic system X through one virtual
-    photon, integrated over the decay angles of X) has, at fixed x = 2 E_gamma / sqrt(s) =
-    1 - Q^2/s, the massless angular law
-
-        dN/dc  ~  (s^2 + Q^4) / (s (s - Q^2)) / (1 - c^2) - (s - Q^2) / (2 s)
-               =  [(2 - x)^2 + x^2 c^2] / (2 x (1 - c^2))
-
-    (S. Binner, J. H. Kuehn, K. Melnikov, Phys. Lett. B 459 (1999) 279, hep-ph/9902399,
-    eq. 2; the leading order of G. Rodrigo, H. Czyz, J. H. Kuehn, M. Szopa, Eur. Phys. J. C
-    24 (2002) 71, hep-ph/0112184; it is u/t + t/u + 2 s Q^2/(u t) of e+e- -> gamma gamma*,
-    which the tests check).
-    Compared with the soft-photon (eikonal) law 1/(1 - c^2) of
-    :func:`darkscan.generate.isr.isr_photon_angle_cdf` the hard photon has a negative
-    constant term: at x = 1 the density at 90 degrees is half the eikonal one. We
-    regularise the collinear region with the electron mass as the eikonal factor does,
-
-        f(c | x) = (1 - c^2) / (1 - b^2 c^2)^2 [(2 - x)^2 + x^2 b^2 c^2],
-
-    which is positive, equals four times the eikonal density as x -> 0 and the massless law
-    for 1 - c^2 >> m_e^2/s. Its integral is, with F_E = isr_photon_angle_cdf,
-
-        F(c | x) = (2 - x)^2 F_E(c) + x^2 [F_E(c) - c/b^2 + (1 - b^2) artanh(b c) / b^3].
-
-    The form of the mass terms inside the collinear cone theta < ~m_e/E is not the exact
-    O(alpha) one: it changes the share of photons outside the cone at O(1/ln(s/m_e^2)) ~ 5 %
-    for x -> 1 and not at all for soft photons.
-
-    Parameters
-    ----------
-    cos_theta : array_like
-        cos of the photon polar angle in the CM frame, -1 <= c <= 1.
-    x_gamma : array_like
-        Photon energy over the beam energy, 0 <= x <= 1 (broadcast against ``cos_theta``).
-    sqrt_s : float
-        Centre-of-mass energy in GeV.
-
-    Returns
-    -------
-    numpy.ndarray or float
-
-    References
-    ----------
-    Binner, Kuehn, Melnikov, hep-ph/9902399, eq. 2; Rodrigo et al., hep-ph/0112184, eq. 2.
-
-    >>> soft = hard_isr_photon_angle_cdf(0.5, 0.0, 10.58) / isr_photon_angle_cdf(0.5, 10.58)
-    >>> round(float(soft), 12)  # soft limit: 4 x the eikonal CDF
-    4.0
-    """
-    c = np.asarray(in_range("cos_theta", cos_theta, -1.0, 1.0), dtype=float)
-    x = np.asarray(in_range("x_gamma", x_gamma, 0.0, 1.0), dtype=float)
-    sqrt_s = positive("sqrt_s", sqrt_s, unit="GeV")
-    b2, one_minus_b2 = _beam_b2(sqrt_s)
-    b = np.sqrt(b2)
-    f_e = np.asarray(isr_photon_angle_cdf(c, sqrt_s), dtype=float)
-    g = c / b2 - one_minus_b2 * np.arctanh(b * c) / (b2 * b)
-    out = (2.0 - x) ** 2 * f_e + x * x * (f_e - g)
-    return float(out) if np.ndim(out) == 0 else out
-
-
-def hard_isr_photon_angle_weight(cos_theta, x_gamma, sqrt_s):
-    """Ratio of the O(alpha) hard-photon angular density to the eikonal one, mean one.
-
-    w(c | x) = [(2 - x)^2 + x^2 b^2 c^2] / N(x), N(x) the mean of the bracket over the
-    eikonal density (:func:`hard_isr_photon_angle_cdf`); photons drawn from the eikonal law
-    (:func:`darkscan.generate.isr.sample_isr_photon_cos_theta`) and weighted by w follow
-    the hard-photon law, and since w averages to one at every x the photon energy spectrum
-    (the structure function) and hence the cross section are unchanged.
-    w lies in [(2 - x)^2 / N, ((2 - x)^2 + x^2) / N] (0.53 to 1.06 at x = 1).
-
-    Parameters
-    ----------
-    cos_theta : array_like
-        cos of the photon polar angle in the CM frame.
-    x_gamma : array_like
-        Photon energy over the beam energy, 0 <= x <= 1.
-    sqrt_s : float
-        Centre-of-mass energy in GeV.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    References
-    ----------
-    Binner, Kuehn, Melnikov, hep-ph/9902399, eq. 2 (see :func:`hard_isr_photon_angle_cdf`).
-
-    >>> round(float(hard_isr_photon_angle_weight(0.3, 0.0, 10.58)), 12)  # soft photon
-    1.0
-    """
-    c = np.asarray(in_range("cos_theta", cos_theta, -1.0, 1.0), dtype=float)
-    x = np.asarray(in_range("x_gamma", x_gamma, 0.0, 1.0), dtype=float)
-    sqrt_s = positive("sqrt_s", sqrt_s, unit="GeV")
-    b2, _ = _beam_b2(sqrt_s)
-    eik = isr_photon_angle_cdf(1.0, sqrt_s) - isr_photon_angle_cdf(0.0, sqrt_s)
-    hard = hard_isr_photon_angle_cdf(1.0, x, sqrt_s) - hard_isr_photon_angle_cdf(0.0, x, sqrt_s)
-    return ((2.0 - x) ** 2 + x * x * b2 * c * c) * (eik / hard)
-
-
-# ----------------------------------------------------------------------------- ISR proposal
 class _Proposal:
     """Mixture proposal of (x1, x2) for the radiative return (module docstring)."""
 
@@ -436,17 +325,11 @@ def _kinematics(rng, x1, x2, e_hat, sqrt_s):
     e = 0.5 * e_hat
     pim = np.stack([e, p * sn * np.cos(phi), p * sn * np.sin(phi), p * c], axis=-1)
     pip = pim * np.array([1.0, -1.0, -1.0, -1.0])
-    photons, bvec = isr_photons_with_angles(rng, x1, x2, sqrt_s)
+    # photon angles from the O(alpha) law at each photon's energy fraction
+    photons, bvec = isr_photons_with_angles(rng, x1, x2, sqrt_s, hard_law=True)
     pim = boost(pim, bvec)
     pip = boost(pip, bvec)
-    # eikonal angles -> O(alpha) hard-photon law: per-photon weight of mean one at fixed x
-    weight = np.ones(n)
-    for j, x in enumerate((x1, x2)):
-        y = np.clip(1.0 - np.asarray(x, dtype=float), 0.0, 1.0)
-        e = photons[:, j, 0]
-        c = np.divide(photons[:, j, 3], e, out=np.zeros(n), where=e > 0.0)
-        weight *= hard_isr_photon_angle_weight(np.clip(c, -1.0, 1.0), y, sqrt_s)
-    return pim, pip, photons, weight
+    return pim, pip, photons, np.ones(n)
 
 
 def generate_pipi_gamma(
