@@ -12,7 +12,7 @@ from scipy import integrate
 from darkscan.beams import belle2
 from darkscan.constants import ALPHA_EM, M_E, M_MU
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.generate.isr import convolve_isr
+from darkscan.generate.isr import convolve_isr, hard_isr_photon_factor
 from darkscan.generate.processes import mumu_gamma as mg
 from darkscan.lorentz import boost
 from darkscan.models.sm_cross_sections import born_mumu_cross_section, sm_cross_section
@@ -434,7 +434,7 @@ def test_hard_isr_angle_factor_vs_calkul_matrix_element():
     # muon directions, from the CALKUL |M|^2 (initial-state current; massless, the form the
     # Dirac-trace tests above validate): (t^2 + t'^2 + u^2 + u'^2)/(s s') x 2 p+.p-/(p+.k p-.k),
     # integrated over the muon directions in their rest frame by Monte Carlo, relative to
-    # the eikonal law 1/sin^2 theta; must equal the closed form of _isr_hard_photon_factor
+    # the eikonal law 1/sin^2 theta; must equal the closed form of isr.hard_isr_photon_factor
     # (Binner-Kuehn-Melnikov hep-ph/9902399, Rodrigo et al. hep-ph/0112184) up to a
     # theta-independent normalisation
     rng = np.random.default_rng(26)
@@ -467,9 +467,9 @@ def test_hard_isr_angle_factor_vs_calkul_matrix_element():
                 * dot(pp, pm)
                 / (dot(pp, k) * dot(pm, k))
             )
-            ratio.append(me * (1 - c * c) / float(mg._isr_hard_photon_factor(x, c)))
+            ratio.append(me * (1 - c * c) / float(hard_isr_photon_factor(x, c, root)))
         ratio = np.array(ratio)
         assert np.allclose(ratio / ratio[2], 1.0, atol=3e-3)
     # soft and collinear photons keep the eikonal law
-    assert float(mg._isr_hard_photon_factor(1e-4, 0.0)) == pytest.approx(1.0, abs=1e-8)
-    assert float(mg._isr_hard_photon_factor(0.9, 1.0)) == 1.0
+    assert float(hard_isr_photon_factor(1e-4, 0.0, root)) == pytest.approx(1.0, abs=1e-8)
+    assert float(hard_isr_photon_factor(0.9, 1.0, root)) == pytest.approx(1.0, abs=1e-8)

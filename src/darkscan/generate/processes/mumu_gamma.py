@@ -37,7 +37,8 @@ Physics content
   hemisphere, uniform azimuth: about 20 % of the photons are beyond 17 deg (the ECL forward
   edge), which is what lets an ISR photon escape through the calorimeter gaps. Hard photons
   are corrected to the exact lowest-order law (1 + (1 - x)^2)/x / sin^2 - x/2 by
-  accept-reject at their energy fraction x (:func:`_isr_hard_photon_factor`; ~20 % fewer
+  accept-reject at their energy fraction x
+  (:func:`darkscan.generate.isr.sample_hard_isr_photon_cos_theta`; ~20 % fewer
   hard photons at wide angles than the soft law), and the Born axis of the leptons is the
   e- or the (reversed) e+ direction in the hard frame with weights E_-^2 : E_+^2, which
   makes the lepton-photon correlation exact for one ISR photon (massless QED Born part;
@@ -168,7 +169,7 @@ from darkscan.generate.isr import (
     convolve_isr,
     isr_beta,
     sample_energy_fraction,
-    sample_isr_photon_cos_theta,
+    sample_hard_isr_photon_cos_theta,
 )
 from darkscan.lorentz import boost
 
@@ -757,46 +758,6 @@ def _sample_hard_collisions(
     return roots, x1, x2, cos_theta, weight, info
 
 
-def _isr_hard_photon_factor(x, cos_theta):
-    """O(alpha) hard-ISR correction to the eikonal photon angle law, r in [1/2, 1].
-
-    The exact lowest-order angular distribution of an ISR photon carrying the fraction x of
-    the beam energy (summed over the final state) is, for massless electrons,
-
-        d sigma / d x d cos ~ (1 + (1 - x)^2)/x / sin^2(theta) - x/2
-
-    (Binner, Kuehn, Melnikov, Phys. Lett. B459 (1999) 279, hep-ph/9902399; Rodrigo, Czyz,
-    Kuehn, Szopa, Eur. Phys. J. C24 (2002) 71, hep-ph/0112184: the leading-order
-    e+e- -> gamma gamma* cross section), i.e. the eikonal law 1/sin^2 times
-    r = 1 - x^2 sin^2(theta) / (2 (1 + (1 - x)^2)); r -> 1 for soft or collinear photons (the
-    electron-mass region theta < m_e/E is untouched). Checked against the CALKUL |M|^2
-    integrated over the muon directions (``tests/generate/processes/test_mumu_gamma.py``).
-    """
-    x = np.asarray(x, dtype=float)
-    c = np.asarray(cos_theta, dtype=float)
-    return 1.0 - x * x * (1.0 - c) * (1.0 + c) / (2.0 * (1.0 + (1.0 - x) ** 2))
-
-
-def _sample_isr_cos_theta(rng: np.random.Generator, x_gamma: np.ndarray, sqrt_s: float):
-    """cos(theta) of ISR photons of energy fractions ``x_gamma``: eikonal law x hard factor.
-
-    Proposals from :func:`darkscan.generate.isr.sample_isr_photon_cos_theta` (exact massive
-    eikonal law), accepted with :func:`_isr_hard_photon_factor` (>= 1/2), redrawn otherwise.
-    """
-    out = np.empty(x_gamma.size)
-    pending = np.arange(x_gamma.size)
-    for _ in range(200):
-        c = sample_isr_photon_cos_theta(rng, pending.size, sqrt_s)
-        ok = rng.random(pending.size) < _isr_hard_photon_factor(x_gamma[pending], c)
-        out[pending[ok]] = c[ok]
-        pending = pending[~ok]
-        if pending.size == 0:
-            return out
-    raise ConfigError(
-        f"ISR angle sampling did not converge ({pending.size} left)"
-    )  # pragma: no cover
-
-
 def _isr_energy_share(rng: np.random.Generator, n: int, beta: float) -> np.ndarray:
     """Share V of a beam's radiated energy taken by its harder-ranked photon, (n, 2).
 
@@ -1066,7 +1027,7 @@ def generate_dilepton_kinematics(
         for b, x_b in enumerate((x1, x2)):
             x_gamma[:, 2 * b] = (1.0 - x_b) * share[:, b]
             x_gamma[:, 2 * b + 1] = (1.0 - x_b) * (1.0 - share[:, b])
-        c_isr = _sample_isr_cos_theta(rng, x_gamma.ravel(), sqrt_s).reshape(n, 4)
+        c_isr = sample_hard_isr_photon_cos_theta(rng, x_gamma.ravel(), sqrt_s).reshape(n, 4)
         one_minus = 1.0 - np.abs(c_isr)
         phi_isr = rng.uniform(0.0, 2.0 * math.pi, (n, 4))
         first_e_minus = rng.random(n) < 0.5
