@@ -132,3 +132,20 @@ def test_angles_are_degrees_in_the_file():
     cuts = cut_config(load_search_config())
     assert cuts["recoil_photon_veto_angle"] == pytest.approx(math.radians(15.0), rel=1e-15)
     assert cuts["muon_theta_range"] == pytest.approx((math.radians(45.0), math.radians(125.0)))
+
+
+def test_simulated_statistics_guard_and_mc_stat_keys():
+    cfg = load_search_config()
+    # 68% CL Poisson upper bound for zero observed events: -ln(1 - 0.68) = 1.139 (PDG
+    # Statistics review, PTEP 2022, 083C01, Poisson upper limits for n = 0)
+    assert cfg.tau_suppression.mc_guard.zero_event_upper == pytest.approx(-math.log(0.32), abs=0.01)
+    assert cfg.tau_suppression.mc_guard.min_raw_events == 3
+    assert cfg.statistics.mc_stat == "gamma"
+    off = load_search_config(
+        overrides={"tau_suppression": {"mc_guard": {"zero_event_upper": 0, "min_raw_events": 0}}}
+    )
+    assert off.tau_suppression.mc_guard.min_raw_events == 0
+    with pytest.raises(ConfigError, match="min_raw_events"):
+        load_search_config(overrides={"tau_suppression": {"mc_guard": {"min_raw_events": -1}}})
+    with pytest.raises(ConfigError, match="mc_stat"):
+        load_search_config(overrides={"statistics": {"mc_stat": "poisson"}})

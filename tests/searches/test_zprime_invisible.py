@@ -308,7 +308,9 @@ def test_end_to_end_run_produces_all_outputs(e2e):
     text = e2e["text"]
     assert "PSEUDO-DATA" in text and "Results written to" in text
     assert "not simulated" in text and "pi+ pi- pi0" in text  # says what is not simulated
-    assert manifest["luminosities"]["simulated:pipi"] > 0.1  # the pi pi (gamma) sample ran
+    # the pi pi (gamma) sample ran: 1000 events of sigma(filter) ~ 3-20 pb (the in-house
+    # generator's value depends on its version) -> 0.05-0.3 fb^-1
+    assert 0.01 < manifest["luminosities"]["simulated:pipi"] < 1.0
 
 
 def test_luminosity_scaling_and_cls_variant(e2e):
@@ -359,3 +361,22 @@ def test_mva_tau_suppression_variant(tmp_path):
     assert not np.array_equal(train, evaluation)
     manifest = json.loads(files["manifest"].read_text())
     assert manifest["config"]["tau_suppression"]["method"] == "mva"
+
+
+def test_peak_fallback_when_the_gaussian_fit_fails():
+    # a truncated peak with 3 filled bins (near the kinematic end point, M_Z' ~ 9 GeV):
+    # fit_peak needs 4 non-empty bins and returns NaN
+    edges = np.linspace(79.0, 83.0, 101)
+    vals = np.zeros(100)
+    vals[[48, 50, 51]] = [1.0, 3.0, 1.0]
+    assert math.isnan(zp.fit_peak(vals, edges)[1])
+    mu, sigma, how = zp._peak_fallback(vals, edges, 9.0, 0.072)
+    # too few bins for quantiles: m^2 = 81 GeV^2 and the nominal resolution
+    assert (mu, sigma) == (81.0, 0.072) and "nominal" in how
+    # 7 filled bins, symmetric about 80.98 GeV^2: median at the centre, width from the
+    # inter-quartile range, bounded to [0.5, 2] x nominal
+    vals[45:52] = [1, 2, 3, 4, 3, 2, 1]
+    mu, sigma, how = zp._peak_fallback(vals, edges, 9.0, 0.072)
+    centre = 0.5 * (edges[48] + edges[49])
+    assert mu == pytest.approx(centre, abs=0.02) and "median" in how
+    assert 0.036 <= sigma <= 0.144

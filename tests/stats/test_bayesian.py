@@ -183,3 +183,60 @@ def test_bad_input_raises(kwargs, needle):
     args.update(kwargs)
     with pytest.raises(PhysicsDomainError, match=needle):
         bayesian_upper_limit(**args)
+
+
+# ------------------------------------------------------------------ simulated-statistics nuisance
+def test_gamma_mc_nuisance_zero_simulated_events_analytic():
+    # n_obs = 1, no simulated background event (B = 0) of weight w = 1: B_true = X ~ Exp(1),
+    # posterior(s) ~ int (s + x) e^-(s + x) e^-x dx = e^-s (s/2 + 1/4); its cumulative gives
+    # 1 - CL = (2 s + 3) e^-s / 3 (analytic, by hand); root at CL = 0.90
+    ref = optimize.brentq(lambda s: (2 * s + 3) * math.exp(-s) / 3 - 0.10, 0.1, 20.0, xtol=1e-13)
+    res = bayesian_upper_limit(1, 0.0, 1.0, 1.0, background_mc_weight=1.0)
+    assert float(res.upper_limit) == pytest.approx(ref, rel=1e-6)  # ref = 3.4914
+    # without the nuisance (B = 0 exactly) the limit is Helene's n = 1, b = 0 value
+    plain = bayesian_upper_limit(1, 0.0, 1.0, 1.0).upper_limit
+    assert float(plain) == pytest.approx(_direct_limit(1, 0.0), rel=1e-6)
+    assert float(res.upper_limit) < float(plain)  # the possible background makes room
+
+
+def test_gamma_mc_nuisance_matches_direct_integration_with_systematics():
+    # B = 2 events from m = 4 simulated events of weight 0.5 -> B_true = f_b 0.5 X,
+    # X ~ Gamma(5); f_b: 22% truncated Gaussian. Independent computation: the marginal
+    # likelihood by adaptive quadrature over X and f_b, then the flat-prior cumulative.
+    n, b, w, r = 5, 2.0, 0.5, 0.22
+    # inner integrals on fixed fine grids (trapezoid): X in [0, 40], f_b in [0, 1 + 10 r]
+    x = np.linspace(0.0, 40.0, 801)
+    f = np.linspace(1e-9, 1 + 10 * r, 401)
+    p_x = stats.gamma(5.0).pdf(x)
+    p_f = stats.truncnorm(-1 / r, np.inf, loc=1.0, scale=r).pdf(f)
+    bkg = w * f[:, None] * x[None, :]
+    prior = p_f[:, None] * p_x[None, :]
+
+    def like(s):
+        inner = integrate.trapezoid(stats.poisson.pmf(n, s + bkg) * prior, x, axis=1)
+        return integrate.trapezoid(inner, f)
+
+    grid = np.linspace(0.0, 25.0, 126)
+    vals = np.array([like(s) for s in grid])
+    cum = integrate.cumulative_trapezoid(vals, grid, initial=0.0)
+    ref = float(np.interp(0.9, cum / cum[-1], grid))
+    res = bayesian_upper_limit(n, b, 1.0, 1.0, rel_unc_background=r, background_mc_weight=w)
+    # trapezoid on a 0.2 grid in s (~2e-3 relative on the limit); 12 nodes per factor
+    assert float(res.upper_limit) == pytest.approx(ref, rel=5e-3)
+
+
+def test_gamma_mc_nuisance_fewer_simulated_events_weaker_limit():
+    # same B = 10 expected events from 1000, 10 and 1 simulated events: the limit with
+    # observed n = B grows as the simulation gets poorer (wider and upward-shifted prior)
+    lim = [
+        float(bayesian_upper_limit(10, 10.0, 1.0, 1.0, background_mc_weight=w).upper_limit)
+        for w in (0.01, 1.0, 10.0)
+    ]
+    assert lim[0] < lim[1] < lim[2]
+    # many simulated events (m = 1000): Gamma(1001) is nearly Gaussian, relative width
+    # sqrt(1001) / 1000 = 3.16%, mean shifted by w = 0.01 event: same limit as a Gaussian
+    # nuisance of that width on B = 10.01
+    gauss = bayesian_upper_limit(10, 10.01, 1.0, 1.0, rel_unc_background=math.sqrt(1001) / 1001)
+    assert lim[0] == pytest.approx(float(gauss.upper_limit), rel=1e-3)
+    with pytest.raises(PhysicsDomainError, match="background_mc_weight"):
+        bayesian_upper_limit(1, 1.0, 1.0, 1.0, background_mc_weight=0.0)

@@ -194,3 +194,86 @@ def test_bins_without_signal_and_bad_config():
             np.array([0]),
             1,
         )
+
+
+# ------------------------------------------------------------------ simulated-statistics guard
+def _empty_corner_case():
+    """One mass bin: signal flat in x on [0, 1] (1000 events), one background sample of 6
+    simulated events of weight 10 (60 expected events) at x = 0.05 .. 0.65, none above 0.7:
+    the corner x >= 0.9 is background-free only because the simulation is empty there."""
+    sv = {"x": (np.arange(1000) + 0.5) / 1000}
+    bv = {"x": np.array([0.05, 0.15, 0.25, 0.35, 0.55, 0.65])}
+    grid = {"x": (np.array([0.0, 0.5, 0.9]), "lower")}
+    return sv, bv, grid
+
+
+def test_unguarded_optimiser_picks_the_empty_corner_guarded_does_not():
+    sv, bv, grid = _empty_corner_case()
+    a = 1.64
+    args = (sv, 1.0, bv, 10.0, grid, np.zeros(1000, dtype=int), np.zeros(6, dtype=int), 1)
+    plain = optimise_cuts(*args, a=a)
+    # by hand: FoM(0.9) = 0.1 / 0.82 = 0.12195 > FoM(0) = 1 / (0.82 + sqrt(60)) = 0.11663
+    #          > FoM(0.5) = 0.5 / (0.82 + sqrt(20)) = 0.09413
+    assert plain.cuts["x"][0] == 0.9
+    assert plain.fom[0] == pytest.approx(0.1 / 0.82, rel=1e-12)
+    assert plain.background[0] == 0.0
+    # zero-MC-event convention: the empty corner counts 1.14 x 10 events,
+    # FoM(0.9) = 0.1 / (0.82 + sqrt(11.4)) = 0.02388 < FoM(0) -> the loose cut wins
+    zero = optimise_cuts(*args, a=a, sample_event_weight=[10.0], zero_event_upper=1.14)
+    assert zero.cuts["x"][0] == 0.0
+    assert zero.fom[0] == pytest.approx(1.0 / (0.82 + np.sqrt(60.0)), rel=1e-12)
+    assert zero.raw_background[0] == 6.0 and zero.background_guarded[0] == 60.0
+    # N_min = 3 simulated events: x >= 0.9 (0 events) and x >= 0.5 (2 events) are excluded
+    nmin = optimise_cuts(*args, a=a, min_raw_events=3)
+    assert nmin.cuts["x"][0] == 0.0 and nmin.raw_background[0] == 6.0
+    # N_min = 2 admits x >= 0.5 but FoM(0) is still larger (numbers above)
+    assert optimise_cuts(*args, a=a, min_raw_events=2).cuts["x"][0] == 0.0
+
+
+def test_guard_zero_event_term_per_sample_and_nmin_capped_at_bin_content():
+    sv, bv, grid = _empty_corner_case()
+    # a second, light sample (weight 0.01) with one event at x = 0.95 in the corner, and a
+    # third sample absent from the bin (its zero-event term must not be added)
+    bv2 = {"x": np.concatenate([bv["x"], [0.95], [0.5]])}
+    smp = np.array([0, 0, 0, 0, 0, 0, 1, 2])
+    bi = np.array([0, 0, 0, 0, 0, 0, 0, 5])  # the sample-2 event lies outside the bins
+    bw = np.array([10.0] * 6 + [0.01, 3.0])
+    res = optimise_cuts(
+        sv, 1.0, bv2, bw, grid, np.zeros(1000, dtype=int), bi, 1,
+        background_sample=smp, sample_event_weight=[10.0, 0.01, 3.0], zero_event_upper=1.14,
+    )  # fmt: skip
+    # at x >= 0.9: sample 0 empty -> 11.4, sample 1 one event -> 0.01, sample 2 absent -> 0
+    assert res.cuts["x"][0] == 0.0
+    fom_corner = 0.1 / (0.82 + np.sqrt(11.4 + 0.01))
+    assert res.fom[0] > fom_corner
+    # with the light sample only in a bin: N_min = 5 exceeds its 1 simulated event, so the
+    # requirement is capped at the bin's content and the corner stays eligible
+    only = optimise_cuts(
+        sv, 1.0, {"x": np.array([0.95])}, 0.01, grid, np.zeros(1000, dtype=int),
+        np.zeros(1, dtype=int), 1, min_raw_events=5,
+    )  # fmt: skip
+    # (every cut keeps it: the loosest cut, eps = 1, B = 0.01, FoM = 1 / (0.82 + 0.1))
+    assert only.raw_background[0] == 1.0 and only.cuts["x"][0] == 0.0
+    assert only.fom[0] == pytest.approx(1.0 / (0.82 + 0.1), rel=1e-12)
+    # background_raw: entries are cells standing for several simulated events. Heavy cell at
+    # x = 0.2 (1 event, 400 expected), light cell at x = 0.95 (4 events, 0.01 expected);
+    # N_min = 3: x >= 0.5 keeps 4 simulated events and wins (eps 0.5, B = 0.01); counted as
+    # one event per entry it keeps 1 < min(3, 2) and only the loosest cut is eligible
+    b_cells = {"x": np.array([0.2, 0.95])}
+    kw = dict(min_raw_events=3)
+    cells_args = (sv, 1.0, b_cells, np.array([400.0, 0.01]), grid, np.zeros(1000, dtype=int),
+                  np.zeros(2, dtype=int), 1)  # fmt: skip
+    cells = optimise_cuts(*cells_args, background_raw=np.array([1.0, 4.0]), **kw)
+    assert cells.cuts["x"][0] == 0.5 and cells.raw_background[0] == 4.0
+    assert optimise_cuts(*cells_args, **kw).cuts["x"][0] == 0.0
+
+
+def test_guard_bad_input():
+    sv, bv, grid = _empty_corner_case()
+    args = (sv, 1.0, bv, 10.0, grid, np.zeros(1000, dtype=int), np.zeros(6, dtype=int), 1)
+    with pytest.raises(ConfigError, match="sample_event_weight"):
+        optimise_cuts(*args, zero_event_upper=1.14)
+    with pytest.raises(ConfigError, match="min_raw_events"):
+        optimise_cuts(*args, min_raw_events=-1)
+    with pytest.raises(ConfigError, match="background_sample"):
+        optimise_cuts(*args, min_raw_events=1, background_sample=np.zeros(3, dtype=int))

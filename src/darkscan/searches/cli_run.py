@@ -157,6 +157,8 @@ def run_command(
     console.print(table)
     for line in res.missing_backgrounds:
         console.print(f"[yellow]not simulated:[/yellow] {line}")
+    for line in res.notes:
+        console.print(f"[dim]note:[/dim] {line}")
     console.print(f"Results written to [bold]{out.resolve()}[/bold]:")
     for key, path in files.items():
         console.print(f"  {key:<10} {path}")

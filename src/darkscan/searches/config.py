@@ -37,6 +37,7 @@ from darkscan.errors import ConfigError
 __all__ = [
     "BackgroundConfig",
     "BinningConfig",
+    "McGuardConfig",
     "SearchConfig",
     "SelectionConfig",
     "SignalConfig",
@@ -242,6 +243,19 @@ class MvaConfig(BaseModel):
         return self
 
 
+class McGuardConfig(BaseModel):
+    """Simulated-statistics guard of the per-window cut optimisation
+    (:func:`darkscan.stats.optimise_cuts`): the zero-MC-event convention (a background
+    sample present in the window but with no simulated event passing the cuts counts
+    ``zero_event_upper`` x its per-event weight; 1.14 = 68% CL Poisson bound for zero
+    events; 0 = off) and the minimum number of simulated background events that the
+    selected region must keep (``min_raw_events``; capped at the window's content)."""
+
+    model_config = _Strict
+    zero_event_upper: float = Field(ge=0.0, le=10.0)
+    min_raw_events: float = Field(ge=0.0, le=1e6)
+
+
 class TauSuppressionConfig(BaseModel):
     """Tau-pair suppression: Punzi-optimised cuts per mass window on p_T(mu mu, CM) and on
     |cos theta_rec(CM)| (``punzi``) or on an MVA score (``mva``), or none."""
@@ -249,6 +263,7 @@ class TauSuppressionConfig(BaseModel):
     model_config = _Strict
     method: Literal["punzi", "mva", "none"]
     punzi_a: float = Field(gt=0.0, le=10.0)
+    mc_guard: McGuardConfig
     mva: MvaConfig
 
 
@@ -258,6 +273,10 @@ class StatisticsConfig(BaseModel):
     model_config = _Strict
     method: Literal["bayes", "cls"]
     cl: float = Field(gt=0.5, lt=1.0)
+    # simulated-statistics uncertainty of the background in the bayes limits: a Gamma
+    # nuisance (posterior of the simulated count, flat prior), a truncated Gaussian of
+    # relative width sqrt(sum w^2) / B, or none. (cls: pyhf staterror, always.)
+    mc_stat: Literal["gamma", "gaussian", "none"]
     cls_calculator: Literal["asymptotic", "toys"]
     n_toys: int = Field(ge=10, le=100_000)
 

@@ -67,6 +67,15 @@ For every mass hypothesis the signal peak in M_rec^2 is fitted with a Gaussian (
 sigmas. In each window the tau-pair suppression cuts (p_T(mu mu, CM) range and
 |cos theta_rec(CM)| maximum) maximise the Punzi figure of merit eps / (a/2 + sqrt(B)),
 a = 1.64 (G. Punzi, arXiv:physics/0308063, eq. 7; :func:`darkscan.stats.optimise_cuts`).
+The optimisation carries a simulated-statistics guard (``tau_suppression.mc_guard``): a
+background sample with simulated events in the window but none passing a cut combination
+counts 1.14 x its per-event weight there (zero-MC-event convention, 68% CL), and the
+selected region must keep at least ``min_raw_events`` simulated background events (default
+3, capped at the window content), so that no window's cuts rest on an estimate from zero or
+one simulated event. Where the Gaussian peak fit fails (few events, truncated peak near the
+kinematic end point at 9-10 GeV), the window is centred on the signal's median with the
+inter-quartile width (or, with too few events, on m^2 with the nominal resolution), and the
+output says so.
 With ``tau_suppression.method: mva`` (the shipped default) a boosted-tree score
 (:mod:`darkscan.select.mva`) replaces |cos theta_rec| and the optimised cut is a lower cut
 on the score; the classifier is trained by :func:`train_tau_classifier` on samples generated
@@ -74,9 +83,13 @@ from random streams of their own, so that no training event enters a yield.
 Limits at 90% CL on sigma(e+e- -> mu mu Z') x BR(Z' -> inv):
 
 * ``bayes``: Bayesian counting limit per window with a flat prior and Gaussian nuisances
-  (:func:`darkscan.stats.bayesian_upper_limit`), as Belle II (PRL 124, 141801);
+  (:func:`darkscan.stats.bayesian_upper_limit`), as Belle II (PRL 124, 141801); the
+  background's simulated statistics enter as a Gamma nuisance (``statistics.mc_stat``:
+  Gamma(m + 1) for m effective simulated events, J. Conway arXiv:1103.0354);
 * ``cls``: CLs template fit (pyhf, :class:`darkscan.stats.TemplateModel`) on M_rec^2 in bins
-  of the recoil polar angle within each window.
+  of the third axis within each window, with background normsys, staterror (simulated
+  statistics) and the signal normsys: trigger, tracking, PID, mu mu yield, signal MC
+  statistics and luminosity (the Belle II seminar's systematics table).
 
 Expected limits are the limits for background-only pseudo-experiments (Bayes: at the
 Poisson quantiles of the background expectation for -2..+2 sigma; CLs: asymptotic
@@ -744,6 +757,26 @@ def fit_peak(values, edges, *, n_iter: int = 4, window: float = 2.0) -> tuple[fl
     return float(mu), float(s), err
 
 
+def _peak_fallback(values, edges, m: float, nominal: float) -> tuple[float, float, str]:
+    """Window centre and width when the Gaussian fit fails (few events, truncated peak).
+
+    With >= 5 non-empty bins in the histogram: the weighted median and the half
+    inter-quartile range / 0.6745 (the Gaussian-equivalent width), bounded to [0.5, 2] x the
+    nominal resolution; otherwise m^2 and the nominal resolution. Returns (mean, sigma,
+    description) in GeV^2.
+    """
+    y = np.clip(np.asarray(values, dtype=float), 0.0, None)
+    e = np.asarray(edges, dtype=float)
+    x = 0.5 * (e[1:] + e[:-1])
+    if np.count_nonzero(y) >= 5 and y.sum() > 0:
+        cdf = np.cumsum(y) / y.sum()
+        q1, med, q3 = np.interp([0.25, 0.5, 0.75], cdf, x)
+        width = float(np.clip((q3 - q1) / (2 * 0.6745), 0.5 * nominal, 2.0 * nominal))
+        if abs(med - m * m) < 3 * max(width, nominal):
+            return float(med), width, "the median and inter-quartile width of the signal"
+    return m * m, float(nominal), "m^2 and the nominal resolution table"
+
+
 def reference_cross_section(masses, cfg: SearchConfig, rng: np.random.Generator) -> np.ndarray:
     """sigma(e+e- -> mu+ mu- Z') in fb at g' = 1, full phase space, with the signal's ISR setting.
 
@@ -825,6 +858,7 @@ class AnalysisResult:
     spectra: dict[str, hist.Hist]
     spectrum_signals: dict[str, hist.Hist]
     pseudo_spectrum: hist.Hist | None
+    raw_background: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     missing_backgrounds: tuple[str, ...] = _MISSING_BACKGROUNDS
     notes: list[str] = dataclasses.field(default_factory=list)
 
@@ -942,9 +976,22 @@ class _TemplateBinning:
         return h
 
 
+def _template_binning(i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3) -> _TemplateBinning:
+    m_groups = np.array_split(np.arange(i_lo, i_hi), n_m)
+    c_groups = np.array_split(np.arange(j_lo, j_hi), n_c)
+    return _TemplateBinning(
+        i_lo=int(i_lo), i_hi=int(i_hi), pt_ok=pt_ok, j_lo=j_lo, j_hi=j_hi,
+        m_starts=np.asarray([g[0] for g in m_groups]), c_starts=np.asarray([g[0] for g in c_groups]),
+        m_edges=np.asarray([-0.5 + g[0] for g in m_groups] + [i_hi - 0.5], dtype=float),
+        c_edges=np.asarray([edges3[g[0]] for g in c_groups] + [edges3[j_hi]]),
+    )  # fmt: skip
+
+
 def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_sig, pseudo,
-                     sig_norm, rng) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """CLs template fit per mass: M_rec^2 sub-bins x |cos theta_rec| bins inside the window."""
+                     sig_norm, rng, signal_syst=None, raw_fine=None, n_min=0.0,
+                     coarsened=None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """CLs template fit per mass: M_rec^2 sub-bins x third-axis bins inside the window."""
+    coarsened = [] if coarsened is None else coarsened
     from darkscan.stats import TemplateModel
 
     b = cfg.binning
@@ -962,14 +1009,22 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
             continue
         cols = np.flatnonzero(cos_ok)
         j_lo, j_hi = int(cols[0]), int(cols[-1]) + 1
-        m_groups = np.array_split(np.arange(i_lo, i_hi), min(b.template_m2_bins, i_hi - i_lo))
-        c_groups = np.array_split(np.arange(j_lo, j_hi), min(b.template_theta_bins, j_hi - j_lo))
-        tb = _TemplateBinning(
-            i_lo=int(i_lo), i_hi=int(i_hi), pt_ok=pt_ok, j_lo=j_lo, j_hi=j_hi,
-            m_starts=np.asarray([g[0] for g in m_groups]), c_starts=np.asarray([g[0] for g in c_groups]),
-            m_edges=np.asarray([-0.5 + g[0] for g in m_groups] + [i_hi - 0.5], dtype=float),
-            c_edges=np.asarray([edges3[g[0]] for g in c_groups] + [edges3[j_hi]]),
-        )  # fmt: skip
+        # template bins: the configured M_rec^2 x third-axis grouping, coarsened (third axis
+        # first, then M_rec^2) until every bin holds >= min(N_min, all) simulated background
+        # events: a template bin with no simulated event has no background estimate and no
+        # staterror, and the fit would exploit it as the optimiser did (mc_guard)
+        n_m0 = min(b.template_m2_bins, i_hi - i_lo)
+        n_c0 = min(b.template_theta_bins, j_hi - j_lo)
+        options = [(n_m0, c) for c in range(n_c0, 0, -1)] + [(m, 1) for m in range(n_m0 - 1, 0, -1)]
+        for n_m, n_c in options:
+            tb = _template_binning(i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3)
+            if raw_fine is None:
+                break
+            raw = tb.reduce(raw_fine)
+            if np.all(raw >= min(n_min, raw.sum()) - 1e-9):
+                break
+        if (n_m, n_c) != (n_m0, n_c0):
+            coarsened.append(f"{masses[k]:g} GeV: {n_m}x{n_c}")
         reduce, make = tb.reduce, tb.make
 
         backgrounds = {}
@@ -985,7 +1040,10 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
         signal_vals = reduce(v_sig[k]) * lumi / sig_norm[k]
         if signal_vals.sum() <= 0:
             continue
-        model = TemplateModel(templates, norm_uncertainties={n: norm for n in templates})
+        model = TemplateModel(
+            templates, norm_uncertainties={n: norm for n in templates},
+            signal_uncertainties=None if signal_syst is None else signal_syst[k],
+        )  # fmt: skip
         observed = reduce(pseudo)
         res = model.upper_limit(
             make(signal_vals, np.zeros_like(signal_vals)), observed.ravel(), cl=cfg.statistics.cl,
@@ -1058,12 +1116,20 @@ def analyse(
             "equivalent_luminosity": s["n_generated"] / s["sigma"] if s["sigma"] > 0 else math.inf,
         }
     bkg_names = [n for n in result.by_sample if not n.startswith(_SIGNAL_PREFIX)]
-    v_bkg, var_bkg = {}, {}
+    v_bkg, var_bkg, raw_n = {}, {}, {}
     smooth_rows = round(b.shape_smoothing / m2_w)
     for name in bkg_names:
         raw, raw_var = _values(result.by_sample[name]["m2_pt_cos"])
         v_bkg[name] = smooth_background(raw, smooth_rows)
         var_bkg[name] = smooth_background(raw_var, smooth_rows)
+        # simulated events per cell: (sum w)^2 / sum w^2, exact for the equal weights of
+        # one sample (unweighted generators)
+        raw_n[name] = np.divide(raw**2, raw_var, out=np.zeros_like(raw), where=raw_var > 0)
+    # expected events (at lumi) per simulated event of each background sample
+    event_weight = {
+        n: lumi / samples[n]["equivalent_luminosity"] if samples[n]["cross_section"] > 0 else 0.0
+        for n in bkg_names
+    }
 
     # ---- signal: peak fits -> windows
     rng_ref = np.random.default_rng(np.random.SeedSequence([seed, runner.stable_hash("sigma_ref")]))
@@ -1089,8 +1155,9 @@ def analyse(
         mu, sg, err = fit_peak(vals.sum(axis=(1, 2)), h.axes[0].edges)
         peak["mean"][k], peak["sigma"][k], peak["sigma_error"][k] = mu, sg, err
         if not (np.isfinite(sg) and sg > 0 and abs(mu - m * m) < 3 * max(sg, nominal[k])):
-            notes.append(f"m = {m:g} GeV: peak fit failed, nominal resolution used for the window")
-            mu, sg = m * m, nominal[k]
+            mu, sg, how = _peak_fallback(vals.sum(axis=(1, 2)), h.axes[0].edges, m, nominal[k])
+            peak["mean"][k], peak["sigma"][k] = mu, sg
+            notes.append(f"m = {m:g} GeV: Gaussian peak fit failed; window from {how}")
         lo = round((mu - half * sg - m2_lo) / m2_w)
         hi = round((mu + half * sg - m2_lo) / m2_w)
         lo, hi = max(lo, 0), min(max(hi, lo + 1), n_m2)
@@ -1102,9 +1169,9 @@ def analyse(
     idx_lo, idx_hi = windows[:, 0], windows[:, 1]
     win_b = {n: c[idx_hi] - c[idx_lo] for n, c in cum_b.items()}  # (n_mass, n_pt, n_3), fb
     win_b_var = {n: _cumsum0(var_bkg[n])[idx_hi] - _cumsum0(var_bkg[n])[idx_lo] for n in v_bkg}
+    win_n = {n: _cumsum0(raw_n[n])[idx_hi] - _cumsum0(raw_n[n])[idx_lo] for n in v_bkg}
     win_s = np.asarray([_cumsum0(v_sig[k])[idx_hi[k]] - _cumsum0(v_sig[k])[idx_lo[k]]
                         for k in range(masses.size)])  # fmt: skip
-    total_b = sum(win_b.values())
     third, third_edges, direction = _third_axis(cfg)
     cut3 = f"{third}_max" if direction == "upper" else f"{third}_min"
     n_pt, n_3 = pt_edges.size - 1, third_edges.size - 1
@@ -1128,14 +1195,29 @@ def analyse(
             "pt_max": np.concatenate([values_b["pt_max"], np.zeros(masses.size)]),
             cut3: np.concatenate([values_b[cut3], np.full(masses.size, edge3[0])]),
         }
+        # background entries: every (mass, cell) once per sample, so that the optimiser's
+        # simulated-statistics guard sees each sample's simulated events and weight
+        n_s = len(bkg_names)
+        guard = cfg.tau_suppression.mc_guard
         opt = optimise_cuts(
             values_s, np.concatenate([win_s.reshape(-1), rest]),
-            values_b, lumi * total_b.reshape(-1),
+            {k: np.tile(v, n_s) for k, v in values_b.items()},
+            np.concatenate([lumi * win_b[n].reshape(-1) for n in bkg_names]),
             {"pt_min": (pt_edges[:-1], "lower"), "pt_max": (pt_edges[1:], "upper"),
              cut3: (edge3, direction)},
-            np.concatenate([mass_idx, np.arange(masses.size)]), mass_idx, masses.size,
-            a=cfg.tau_suppression.punzi_a,
+            np.concatenate([mass_idx, np.arange(masses.size)]), np.tile(mass_idx, n_s),
+            masses.size, a=cfg.tau_suppression.punzi_a,
+            background_sample=np.repeat(np.arange(n_s), mass_idx.size),
+            background_raw=np.concatenate([win_n[n].reshape(-1) for n in bkg_names]),
+            sample_event_weight=[event_weight[n] for n in bkg_names],
+            zero_event_upper=guard.zero_event_upper, min_raw_events=guard.min_raw_events,
         )  # fmt: skip
+        if guard.zero_event_upper > 0 or guard.min_raw_events > 0:
+            notes.append(
+                f"cut optimisation with simulated-statistics guard: zero-MC-event term "
+                f"{guard.zero_event_upper:g} x event weight, >= {guard.min_raw_events:g} "
+                "simulated background events kept (capped at the window content)"
+            )
         cuts = {k: np.asarray(v, dtype=float) for k, v in opt.cuts.items()}
         if direction == "upper":
             pass3 = cell_3[None, :] <= cuts[cut3][:, None]
@@ -1167,6 +1249,17 @@ def analyse(
     bkg_var = sum(lumi**2 * np.sum(win_b_var[n] * pass_mask, axis=(1, 2)) for n in bkg_names)
     b_total = sum(background.values())
     mc_rel = np.divide(np.sqrt(bkg_var), b_total, out=np.zeros_like(b_total), where=b_total > 0)
+    raw_window = {n: win_n[n].sum(axis=(1, 2)) for n in bkg_names}  # before the tau cuts
+    raw_selected = {n: np.sum(win_n[n] * pass_mask, axis=(1, 2)) for n in bkg_names}
+    # weight of one simulated event in the selected background: sum w^2 / sum w; where no
+    # simulated event passes, the largest per-event weight of the samples present in the
+    # window (of all samples if none is): the zero-MC-event scale
+    present = np.array([[raw_window[n][k] > 0 for n in bkg_names] for k in range(masses.size)])
+    w_s = np.array([event_weight[n] for n in bkg_names])
+    w_empty = np.where(present.any(axis=1), np.max(np.where(present, w_s, 0.0), axis=1), w_s.max())
+    mc_weight = np.where(b_total > 0, np.divide(bkg_var, b_total, out=np.ones_like(b_total),
+                                                where=b_total > 0), w_empty)  # fmt: skip
+    mc_weight = np.where(mc_weight > 0, mc_weight, w_empty)
 
     # ---- pseudo-data from the background model (never real data: blinding)
     rng_data = np.random.default_rng(
@@ -1185,7 +1278,10 @@ def analyse(
             np.divide(eff_unc, efficiency, out=np.zeros_like(efficiency), where=efficiency > 0),
         ]
     )
-    bkg_syst = np.column_stack([np.broadcast_to(bkg_syst, (masses.size, bkg_syst.size)), mc_rel])
+    bkg_syst = np.broadcast_to(bkg_syst, (masses.size, bkg_syst.size))
+    mc_stat = cfg.statistics.mc_stat
+    if mc_stat == "gaussian":
+        bkg_syst = np.column_stack([bkg_syst, mc_rel])
     ok = efficiency > 0
     limits: dict[str, np.ndarray] = {}
     if method == "bayes":
@@ -1195,6 +1291,7 @@ def analyse(
             rel_unc_luminosity=lumi_syst, rel_unc_efficiency=eff_syst,
             rel_unc_background=bkg_syst, credibility=cl,
             sigma_max=float(np.max(50.0 * scale_guess)),
+            background_mc_weight=mc_weight if mc_stat == "gamma" else None,
         )  # fmt: skip
         names = (
             "expected_minus2",
@@ -1211,24 +1308,43 @@ def analyse(
         limits["observed"] = np.where(ok, lim, np.nan)
         notes.append(
             "bayes: 90% credible limits, flat prior; expected limits at the Poisson quantiles "
-            "of the background expectation (background-only pseudo-experiments)"
+            "of the background expectation (background-only pseudo-experiments); nuisances: "
+            "signal efficiency (trigger, tracking, PID, mu mu yield, signal MC statistics), "
+            "luminosity, background (before / after tau suppression) and the background's "
+            f"simulated statistics ({mc_stat})"
         )
     else:
         rng_toys = np.random.default_rng(np.random.SeedSequence([seed, runner.stable_hash("toys")]))
         var_fine = {n: var_bkg[n] for n in bkg_names}
         v_sig_pass = v_sig * 1.0
+        signal_syst = [
+            {"trigger": eff_syst[k, 0], "tracking": eff_syst[k, 1], "pid": eff_syst[k, 2],
+             "mumu_yield": eff_syst[k, 3], "signal_mc_stat": min(eff_syst[k, 4], 0.99),
+             "luminosity": lumi_syst}
+            for k in range(masses.size)
+        ]  # fmt: skip
+        coarsened: list[str] = []
         obs, exp = _template_limits(
             cfg, lumi, masses, windows, pass_mask, v_bkg, var_fine, v_sig_pass, pseudo,
-            sig_norm * np.where(ok, 1.0, 0.0), rng_toys,
+            sig_norm * np.where(ok, 1.0, 0.0), rng_toys, signal_syst,
+            raw_fine=sum(raw_n.values()),
+            n_min=max(1.0, cfg.tau_suppression.mc_guard.min_raw_events), coarsened=coarsened,
         )  # fmt: skip
+        if coarsened:
+            notes.append(
+                "cls: template bins merged (M_rec^2 x third axis) so that each holds >= "
+                f"{max(1.0, cfg.tau_suppression.mc_guard.min_raw_events):g} simulated background "
+                "events: " + ", ".join(coarsened)
+            )
         limits = {
             "expected_minus2": exp[:, 0], "expected_minus1": exp[:, 1], "expected": exp[:, 2],
             "expected_plus1": exp[:, 3], "expected_plus2": exp[:, 4], "observed": obs,
         }  # fmt: skip
         notes.append(
-            "cls: CLs template fit (pyhf) on M_rec^2 x |cos theta_rec,CM| in each window; "
-            "background normalisation and MC-statistics nuisances; the signal-efficiency "
-            "systematics are not in the fit model"
+            "cls: CLs template fit (pyhf) on M_rec^2 x the third axis in each window; "
+            "background normalisation (normsys) and simulated-statistics (staterror) "
+            "nuisances; signal normsys: trigger, tracking, PID, mu mu yield, signal MC "
+            "statistics, luminosity"
         )
     g_limits = {k: coupling_limits(masses, v, sigma_ref) for k, v in limits.items()}
 
@@ -1262,6 +1378,8 @@ def analyse(
         peak={**peak, "nominal_sigma": nominal}, cuts=cuts, sigma_reference=sigma_ref,
         branching_invisible=br_inv, samples=samples, cutflow_steps=cutflow_steps,
         spectra=spectra, spectrum_signals=spectrum_signals, pseudo_spectrum=pseudo_spectrum,
+        raw_background={**{f"{n}/selected": raw_selected[n] for n in bkg_names},
+                        **{f"{n}/window": raw_window[n] for n in bkg_names}},
         notes=notes,
     )  # fmt: skip
 
@@ -1347,6 +1465,7 @@ def write_outputs(
         "efficiency": _json_list(res.efficiency),
         "efficiency_mc_unc": _json_list(res.efficiency_unc),
         "background": {k: _json_list(v) for k, v in res.background.items()},
+        "background_simulated_events": {k: _json_list(v) for k, v in res.raw_background.items()},
         "pseudo_data_counts": _json_list(res.n_pseudo_data),
         "sigma_reference_g1": _json_list(res.sigma_reference),
         "branching_invisible": _json_list(res.branching_invisible),

@@ -10,6 +10,23 @@ Cut conventions (per variable, declared in ``cut_grid``):
 
 - ``"lower"``: keep events with ``value >= cut``;
 - ``"upper"``: keep events with ``value <= cut``.
+
+Simulated-statistics guard. With weighted simulation an optimiser maximising
+``eps / (a/2 + sqrt(B))`` is drawn to cut corners where the *estimate* of B is zero only
+because no (or one) simulated event happens to fall there: the figure of merit of such a
+corner is a fluctuation and the limits inherit it. :func:`optimise_cuts` offers the two
+usual remedies (both off by default):
+
+- *zero-MC-event convention* (``zero_event_upper``, e.g. 1.14): a background sample that
+  populates the mass bin before the cuts but has no simulated event passing a cut
+  combination is counted there as ``zero_event_upper x`` its per-event weight, the 68% CL
+  Poisson upper bound ``-ln(0.32) = 1.14`` on a mean given zero observed events
+  (PDG Statistics review, PTEP 2022, 083C01, Table 40.3: upper limit for n = 0 at
+  CL = 68.27%, 1.15 for the two-sided 1-sigma convention; -ln(1 - 0.68) = 1.139);
+- *minimum simulated statistics* (``min_raw_events`` = N_min): only cut combinations that
+  keep at least N_min simulated background events (summed over samples) are considered;
+  where the bin holds fewer than N_min before the cuts, the requirement is the bin's total
+  (then only combinations keeping every simulated event qualify).
 """
 
 from __future__ import annotations
@@ -81,15 +98,22 @@ class CutOptimum:
     efficiency : numpy.ndarray
         Signal efficiency at the optimum (relative to all signal events of the bin).
     background : numpy.ndarray
-        Weighted background count passing the optimal cuts (events).
+        Weighted background count passing the optimal cuts (events), plain sum of weights.
     fom : numpy.ndarray
-        Punzi figure of merit at the optimum.
+        Punzi figure of merit at the optimum (with the guarded background, if any).
+    background_guarded : numpy.ndarray or None
+        Background used in the figure of merit at the optimum (plain sum plus the
+        zero-MC-event terms); None without a simulated-statistics guard.
+    raw_background : numpy.ndarray or None
+        Simulated (raw) background events passing the optimal cuts; None without a guard.
     """
 
     cuts: dict[str, np.ndarray]
     efficiency: np.ndarray
     background: np.ndarray
     fom: np.ndarray
+    background_guarded: np.ndarray | None = None
+    raw_background: np.ndarray | None = None
 
 
 def _grid_index(values: np.ndarray, grid: np.ndarray, direction: str) -> np.ndarray:
@@ -162,6 +186,12 @@ def optimise_cuts(
     bin_index_background,
     n_bins: int,
     a: float = 1.64,
+    *,
+    background_sample=None,
+    background_raw=None,
+    sample_event_weight=None,
+    zero_event_upper: float = 0.0,
+    min_raw_events: float = 0.0,
 ) -> CutOptimum:
     """Maximise the Punzi figure of merit over a grid of cuts, separately in each mass bin.
 
@@ -185,6 +215,21 @@ def optimise_cuts(
         Number of mass bins.
     a : float
         Significance parameter of the figure of merit (see :func:`punzi_fom`).
+    background_sample : array_like of int, optional
+        Background sample (0 .. n_samples - 1) of each background entry; default: one sample.
+    background_raw : array_like, optional
+        Number of simulated events each background entry stands for (an entry may be a
+        histogram cell); default 1 (entries are events).
+    sample_event_weight : array_like, optional
+        Per-event weight of each background sample (events per simulated event, i.e.
+        luminosity / equivalent luminosity); needed with ``zero_event_upper > 0``.
+    zero_event_upper : float
+        Zero-MC-event convention (see the module docstring): a sample with simulated events
+        in the bin but none passing a cut combination counts ``zero_event_upper x`` its
+        per-event weight there. 0 (default) switches it off; 1.14 is the 68% CL bound.
+    min_raw_events : float
+        N_min: only cut combinations keeping at least ``min(N_min, simulated events in the
+        bin)`` simulated background events are considered. 0 (default): no requirement.
 
     Returns
     -------
@@ -197,7 +242,8 @@ def optimise_cuts(
     References
     ----------
     G. Punzi, arXiv:physics/0308063, eq. (7) (equation number not verified; see
-    :func:`punzi_fom`).
+    :func:`punzi_fom`). Zero-event bound: PDG Statistics review (PTEP 2022, 083C01),
+    Poisson upper limits for n = 0, -ln(1 - CL).
 
     Examples
     --------
@@ -249,9 +295,16 @@ def optimise_cuts(
     safe_total = np.where(has_signal, s_total, 1.0)
     eff = s_pass / safe_total.reshape((n_bins,) + (1,) * len(grids))
     bkg = np.clip(b_pass, 0.0, None)  # guards tiny negative sums from rounding
+    guard = _mc_guard(
+        bv, bi, grids, n_bins, background_sample, background_raw, sample_event_weight,
+        zero_event_upper, min_raw_events,
+    )  # fmt: skip
+    bkg_fom = bkg if guard is None else bkg + guard[0]
     fom = np.where(has_signal.reshape(eff.shape[:1] + (1,) * len(grids)), eff, 0.0) / (
-        0.5 * a + np.sqrt(bkg)
+        0.5 * a + np.sqrt(bkg_fom)
     )
+    if guard is not None:
+        fom = np.where(guard[2], fom, -np.inf)  # combinations failing N_min are not eligible
 
     flat_fom = fom.reshape(n_bins, -1)
     best = np.argmax(flat_fom, axis=1)
@@ -264,5 +317,60 @@ def optimise_cuts(
         cuts=cuts,
         efficiency=np.where(has_signal, eff.reshape(n_bins, -1)[rows, best], 0.0),
         background=bkg.reshape(n_bins, -1)[rows, best],
-        fom=flat_fom[rows, best],
+        fom=np.where(has_signal, flat_fom[rows, best], 0.0),
+        background_guarded=None if guard is None else bkg_fom.reshape(n_bins, -1)[rows, best],
+        raw_background=None if guard is None else guard[1].reshape(n_bins, -1)[rows, best],
     )
+
+
+def _mc_guard(bv, bi, grids, n_bins, sample, raw, event_weight, zero_upper, n_min):
+    """Simulated-statistics guard: (extra background, raw passing counts, eligible mask).
+
+    Returns None when neither the zero-event convention nor N_min is requested.
+    """
+    zero_upper = float(as_finite("zero_event_upper", zero_upper, error=ConfigError))
+    n_min = float(as_finite("min_raw_events", n_min, error=ConfigError))
+    if zero_upper < 0 or n_min < 0:
+        raise ConfigError(
+            f"zero_event_upper = {zero_upper:g} and min_raw_events = {n_min:g} must be >= 0"
+        )
+    if zero_upper == 0 and n_min == 0:
+        return None
+    n = bi.shape[0]
+    smp = np.zeros(n, dtype=np.int64) if sample is None else np.asarray(sample)
+    if smp.shape != (n,) or not np.issubdtype(smp.dtype, np.integer) or np.any(smp < 0):
+        raise ConfigError(
+            f"background_sample must be non-negative integers of shape ({n},), "
+            f"got shape {smp.shape}, dtype {smp.dtype}"
+        )
+    cnt = np.ones(n) if raw is None else np.broadcast_to(np.asarray(raw, dtype=float), (n,))
+    if np.any(~np.isfinite(cnt)) or np.any(cnt < 0):
+        raise ConfigError("background_raw must be finite and >= 0 (simulated events per entry)")
+    n_samples = int(smp.max()) + 1 if n else 1
+    # raw passing counts per sample: one more leading axis (bins x samples) folded into bins
+    folded = np.where((bi >= 0) & (bi < n_bins), bi.astype(np.int64) * n_samples + smp, -1)
+    raw_pass = _pass_counts(bv, cnt, folded, grids, n_bins * n_samples)
+    raw_pass = raw_pass.reshape((n_bins, n_samples, *raw_pass.shape[1:]))
+    keep = (bi >= 0) & (bi < n_bins)
+    raw_total = np.bincount(folded[keep], weights=cnt[keep], minlength=n_bins * n_samples).reshape(
+        n_bins, n_samples
+    )
+    extra = np.zeros((n_bins, *raw_pass.shape[2:]))
+    if zero_upper > 0:
+        if event_weight is None:
+            raise ConfigError("zero_event_upper > 0 needs sample_event_weight (events per event)")
+        w = np.asarray(as_finite("sample_event_weight", event_weight, error=ConfigError), float)
+        w = np.atleast_1d(w)
+        if (w.shape != (n_samples,) and w.size != 1) or np.any(w < 0):
+            raise ConfigError(
+                f"sample_event_weight must hold {n_samples} non-negative weights (one per "
+                f"background sample), got shape {w.shape}"
+            )
+        w = np.broadcast_to(w, (n_samples,))
+        present = raw_total > 0  # samples that populate the bin before the cuts
+        empty = (raw_pass < 0.5) & present.reshape(present.shape + (1,) * len(grids))
+        extra = zero_upper * np.sum(empty * w.reshape((1, n_samples) + (1,) * len(grids)), axis=1)
+    raw_sum = raw_pass.sum(axis=1)
+    need = np.minimum(n_min, raw_total.sum(axis=1)).reshape((n_bins,) + (1,) * len(grids))
+    eligible = raw_sum >= need - 1e-9
+    return extra, raw_sum, eligible

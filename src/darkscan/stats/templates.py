@@ -10,8 +10,10 @@ A :class:`TemplateModel` holds the background part of a one-channel pyhf model b
 - the statistical uncertainty of the simulation (pyhf ``staterror``, one Barlow-Beeston-lite
   parameter per bin, from the summed variances of the background templates).
 
-The signal sample carries only the parameter of interest ``mu`` (``normfactor``): limits are
-on ``mu``, in units of the signal template's normalisation.
+The signal sample carries the parameter of interest ``mu`` (``normfactor``): limits are on
+``mu``, in units of the signal template's normalisation. Optional ``signal_uncertainties``
+(trigger, tracking, identification, luminosity, ...) add one ``normsys`` per source to the
+signal sample (``1 +- u``, exponential interpolation), named ``signal_<source>``.
 
 Bin order. Multi-dimensional templates (for example recoil mass squared x recoil polar
 angle) are flattened into pyhf bins in C order, ``hist.values().ravel()``: the LAST axis
@@ -95,6 +97,10 @@ class TemplateModel:
         ``StatErrorConfig RelErrorThreshold`` does. Tiny Gaussian constraints are not only
         irrelevant but also spoil the numerical minimisation (a relative width of 1e-5 shifted
         a one-bin limit by 5% in our tests).
+    signal_uncertainties : dict[str, float], optional
+        Relative uncertainties of the signal normalisation, one ``normsys`` nuisance
+        parameter ``signal_<source>`` each (values in [0, 1); 0 adds none), e.g. the
+        efficiency systematics and the luminosity. Default: none.
 
     Raises
     ------
@@ -128,9 +134,22 @@ class TemplateModel:
         shape_systematics: Mapping[str, Mapping[str, tuple[Hist, Hist]]] | None = None,
         mc_stat: bool = True,
         mc_stat_threshold: float = 0.01,
+        signal_uncertainties: Mapping[str, float] | None = None,
     ) -> None:
         if not backgrounds:
             raise ConfigError("backgrounds is empty; give at least one background template")
+        self._signal_modifiers = [{"name": POI_NAME, "type": "normfactor", "data": None}]
+        for source, u in dict(signal_uncertainties or {}).items():
+            u = float(u)
+            if not np.isfinite(u) or not 0.0 <= u < 1.0:
+                raise ConfigError(
+                    f"signal_uncertainties[{source!r}] = {u:g} is outside the allowed range [0, 1)"
+                )
+            if u > 0:
+                self._signal_modifiers.append(
+                    {"name": f"signal_{source}", "type": "normsys",
+                     "data": {"hi": 1 + u, "lo": 1 - u}}
+                )  # fmt: skip
         names = list(backgrounds)
         first = backgrounds[names[0]]
         if not isinstance(first, Hist):
@@ -302,7 +321,7 @@ class TemplateModel:
                         {
                             "name": "signal",
                             "data": s.tolist(),
-                            "modifiers": [{"name": POI_NAME, "type": "normfactor", "data": None}],
+                            "modifiers": [dict(m) for m in self._signal_modifiers],
                         },
                         *self._background_samples,
                     ],
