@@ -149,3 +149,25 @@ def test_simulated_statistics_guard_and_mc_stat_keys():
         load_search_config(overrides={"tau_suppression": {"mc_guard": {"min_raw_events": -1}}})
     with pytest.raises(ConfigError, match="mc_stat"):
         load_search_config(overrides={"statistics": {"mc_stat": "poisson"}})
+
+
+def test_per_background_unit_sizes(tmp_path):
+    from darkscan.searches.zprime_invisible import plan
+
+    cfg = load_search_config(overrides={"signal": {"n_events": 100}})
+    assert cfg.run.unit_sizes == {"eemumu": 8192}
+    tasks = [t for t in plan(cfg, [1.0]).tasks if t.sample == "eemumu"]
+    n = cfg.backgrounds["eemumu"].n_events
+    # one unit per chunk: ceil(n / 8192) tasks, so the slow sample spreads over the workers
+    assert len(tasks) == -(-n // 8192) and {t.unit_size for t in tasks} == {8192}
+    assert sum(t.n_events for t in tasks) == n
+    data = _default_dict()
+    data["run"]["unit_sizes"] = {"ee_mumu": 8192}
+    msg = _one_line_error(tmp_path, data)
+    assert "run.unit_sizes names 'ee_mumu', not a background" in msg and "eemumu" in msg
+    data["run"]["unit_sizes"] = {"eemumu": 10}
+    assert "[100, 10000000]" in _one_line_error(tmp_path, data)
+    # optional: a configuration without the key uses run.unit_size for every sample
+    data = _default_dict()
+    del data["run"]["unit_sizes"]
+    assert load_search_config(_write(tmp_path, data)).run.unit_sizes == {}

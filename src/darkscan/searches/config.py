@@ -287,6 +287,9 @@ class RunConfig(BaseModel):
     model_config = _Strict
     seed: int = Field(ge=0)
     unit_size: int = Field(ge=100, le=10_000_000)
+    # per-background unit size (a slow, heavily filtered generator gets small units so that
+    # its work spreads over the workers); optional, backgrounds not listed use unit_size
+    unit_sizes: dict[str, int] = Field(default_factory=dict)
     n_workers: int = Field(ge=1, le=1024)
     executor: Literal["inprocess", "processes", "dask"]
 
@@ -312,6 +315,16 @@ class SearchConfig(BaseModel):
     def _check(self):
         if not any(b.n_events > 0 for b in self.backgrounds.values()):
             raise ValueError("at least one background needs n_events > 0")
+        for name, size in self.run.unit_sizes.items():
+            if name not in self.backgrounds:
+                raise ValueError(
+                    f"run.unit_sizes names {name!r}, not a background; allowed: "
+                    f"{sorted(self.backgrounds)}"
+                )
+            if not 100 <= size <= 10_000_000:
+                raise ValueError(
+                    f"run.unit_sizes.{name} = {size} is outside the allowed range [100, 10000000]"
+                )
         return self
 
 

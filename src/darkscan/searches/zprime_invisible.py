@@ -318,10 +318,14 @@ def sample_params(
 
 
 def plan(cfg: SearchConfig, masses, mva_path=None) -> runner.Plan:
-    """The runner plan: every sample cut into units of ``run.unit_size`` events."""
+    """The runner plan: every sample cut into units of ``run.unit_size`` events (or of its
+    ``run.unit_sizes`` entry), one unit per chunk."""
     sizes, params = sample_params(cfg, masses, mva_path)
     unit = cfg.run.unit_size
-    return runner.plan_chunks(sizes, chunk_size=unit, unit_size=unit, params=params)
+    per_sample = {k: v for k, v in cfg.run.unit_sizes.items() if k in sizes}
+    return runner.plan_chunks(
+        sizes, chunk_size=unit, unit_size=unit, unit_sizes=per_sample, params=params
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -433,6 +437,8 @@ def _generate_two_photon(p: Mapping[str, Any], n: int, rng: np.random.Generator,
     The booked cross section is sigma(W > w_min) times the filter's acceptance, counted over
     the generated events up to the n-th accepted one (as the other generators do).
     """
+    import awkward as ak
+
     from darkscan.generate.processes.two_photon import generate_two_photon
 
     batches, n_kept, n_gen, sigma_sum, n_batches = [], 0, 0, 0.0, 0
@@ -448,10 +454,8 @@ def _generate_two_photon(p: Mapping[str, Any], n: int, rng: np.random.Generator,
         n_batches += 1
         n_gen += m
         n_kept += idx.size
-        batches.append(sample.events[idx])
+        batches.append(ak.to_packed(sample.events[idx]))  # drop the 1e6-event buffers
         rate = max(n_kept / n_gen, 1e-5)
-    import awkward as ak
-
     events = ak.concatenate(batches)
     sigma = sigma_sum / n_batches * n_kept / n_gen
     events["weight"] = np.full(n_kept, sigma / n_kept)
