@@ -366,8 +366,11 @@ def draw_exclusion(
     finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in limits.values()])
     if finite.size == 0:
         raise ConfigError("coupling_limits: no finite, positive limit to draw")
-    # head room above the limits for the legend
-    y_lo, y_hi = finite.min() / 10.0, finite.max() * 300.0
+    # head room above the limits for the legend; the top follows the bulk of the limits
+    # (90th percentile, at least 1), not the few points at the kinematic edge where the
+    # signal efficiency vanishes and the limit runs off to very large couplings
+    top = min(finite.max(), max(1.0, float(np.percentile(finite, 90))))
+    y_lo, y_hi = finite.min() / 10.0, top * 30.0
     x_lo, x_hi = masses.min(), masses.max()
     grid = np.geomspace(x_lo, x_hi, 200)
 
