@@ -23,6 +23,7 @@ __all__ = [
     "invariant_mass",
     "kallen",
     "minkowski_dot",
+    "orthonormal_triad",
     "two_body_momentum",
 ]
 
@@ -92,6 +93,30 @@ def minkowski_dot(a, b) -> np.ndarray:
         - a[..., 2] * b[..., 2]
         - a[..., 3] * b[..., 3]
     )
+
+
+def orthonormal_triad(axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Right-handed orthonormal triad (x, y, z) with z along ``axis`` (..., 3).
+
+    x = (r cross z)/|r cross z| with the reference r = e_z, or e_x where the axis is within
+    ~26 degrees of e_z (|z_3| >= 0.9), so the cross product never degenerates; y = z cross x.
+    Used to rotate vectors given about a local axis (e.g. photons about their emitter).
+
+    >>> x, y, z = orthonormal_triad(np.array([[0.0, 0.0, 2.0], [1.0, 2.0, 2.0]]))
+    >>> z[1].round(12).tolist(), bool(np.allclose(np.cross(x, y), z))
+    ([0.333333333333, 0.666666666667, 0.666666666667], True)
+    >>> bool(np.allclose(np.einsum("ni,ni->n", x, z), 0.0))
+    True
+    """
+    axis = np.asarray(axis, dtype=float)
+    z = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    ref = np.zeros_like(z)
+    small = np.abs(z[..., 2]) < 0.9
+    ref[..., 2] = small
+    ref[..., 0] = ~small
+    x = np.cross(ref, z)
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    return x, np.cross(z, x), z
 
 
 def boost(p4, beta) -> np.ndarray:

@@ -99,7 +99,7 @@ import numpy as np
 from darkscan._validate import non_negative, positive
 from darkscan.constants import ALPHA_EM
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.lorentz import boost
+from darkscan.lorentz import boost, minkowski_dot, orthonormal_triad
 
 __all__ = [
     "FSR_MAX_PHOTONS",
@@ -127,16 +127,6 @@ FSR_MAX_PHOTONS = 8
 #: ``tests/generate/test_fsr.py`` checks it), so configurations without a photon, w = 1,
 #: are always accepted and the efficiency is <w> ~ 0.97.
 FSR_MAX_WEIGHT = 1.0
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Minkowski product of (..., 4) four-vectors (E, px, py, pz)."""
-    return (
-        a[..., 0] * b[..., 0]
-        - a[..., 1] * b[..., 1]
-        - a[..., 2] * b[..., 2]
-        - a[..., 3] * b[..., 3]
-    )
 
 
 def _velocity(s, m) -> tuple[np.ndarray, np.ndarray]:
@@ -301,18 +291,6 @@ def mean_photon_multiplicity(s, lepton_mass: float, e_min: float):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def _triad(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Right-handed unit triad (x, y, z) with z along ``axis`` (..., 3)."""
-    z = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
-    ref = np.zeros_like(z)
-    small = np.abs(z[..., 2]) < 0.9
-    ref[..., 2] = small
-    ref[..., 0] = ~small
-    x = np.cross(ref, z)
-    x /= np.linalg.norm(x, axis=-1, keepdims=True)
-    return x, np.cross(z, x), z
-
-
 def sample_fsr_photons(
     rng: np.random.Generator, s, lepton_mass: float, axis, e_min: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -354,7 +332,7 @@ def sample_fsr_photons(
     c = sample_dipole_cos_theta(rng, beta, omb)
     phi = 2.0 * math.pi * rng.random(total)
     sin_t = np.sqrt((1.0 - c) * (1.0 + c))
-    x, y, z = _triad(axis[ev])
+    x, y, z = orthonormal_triad(axis[ev])
     direction = (
         (sin_t * np.cos(phi))[:, None] * x + (sin_t * np.sin(phi))[:, None] * y + c[:, None] * z
     )
@@ -440,15 +418,15 @@ def fsr_matrix_element(p_minus, p_plus, q_minus, q_plus, k, lepton_mass: float):
     """
     pm, pp, qm, qp, kk = (np.asarray(v, dtype=float) for v in (p_minus, p_plus, q_minus, q_plus, k))
     m2 = lepton_mass**2
-    s = 2.0 * _dot(pp, pm)
-    s_prime = 2.0 * m2 + 2.0 * _dot(qp, qm)
-    t = m2 - 2.0 * _dot(pp, qp)
-    t_p = m2 - 2.0 * _dot(pm, qm)
-    u = m2 - 2.0 * _dot(pp, qm)
-    u_p = m2 - 2.0 * _dot(pm, qp)
-    kp = _dot(qp, kk)
-    km = _dot(qm, kk)
-    radiator = 2.0 * _dot(qp, qm) / (kp * km) - m2 / (kp * kp) - m2 / (km * km)
+    s = 2.0 * minkowski_dot(pp, pm)
+    s_prime = 2.0 * m2 + 2.0 * minkowski_dot(qp, qm)
+    t = m2 - 2.0 * minkowski_dot(pp, qp)
+    t_p = m2 - 2.0 * minkowski_dot(pm, qm)
+    u = m2 - 2.0 * minkowski_dot(pp, qm)
+    u_p = m2 - 2.0 * minkowski_dot(pm, qp)
+    kp = minkowski_dot(qp, kk)
+    km = minkowski_dot(qm, kk)
+    radiator = 2.0 * minkowski_dot(qp, qm) / (kp * km) - m2 / (kp * kp) - m2 / (km * km)
     e6 = (4.0 * math.pi * ALPHA_EM) ** 3
     return e6 * (t * t + t_p * t_p + u * u + u_p * u_p) / (s * s_prime) * radiator
 
@@ -498,8 +476,8 @@ def hardest_photon_weight(s, lepton_mass: float, axis, photon) -> np.ndarray:
     p_star = (half * beta)[:, None] * axis
     q0m = np.concatenate([half[:, None], p_star], axis=1)
     q0p = np.concatenate([half[:, None], -p_star], axis=1)
-    t0 = m * m - 2.0 * _dot(pp, q0p)
-    u0 = m * m - 2.0 * _dot(pp, q0m)
+    t0 = m * m - 2.0 * minkowski_dot(pp, q0p)
+    u0 = m * m - 2.0 * minkowski_dot(pp, q0m)
     me0 = (4.0 * math.pi * ALPHA_EM) ** 2 * 2.0 * (t0 * t0 + u0 * u0) / (s * s)
     omega = k[:, 0]
     c = np.sum(k[:, 1:] * axis, axis=1) / omega

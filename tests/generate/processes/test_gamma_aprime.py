@@ -8,13 +8,14 @@ import math
 import awkward as ak
 import numpy as np
 import pytest
+from _isr_helpers import captured_columns, eikonal_pit_p_value
 from scipy import stats
 
 import darkscan.generate.processes.gamma_aprime as gamma_aprime_module
 from darkscan.beams import belle2
 from darkscan.constants import C_CM_PER_NS, GEV2_TO_FB, M_PI
 from darkscan.errors import ConfigError, PhysicsDomainError
-from darkscan.generate.isr import convolve_isr, isr_photon_angle_cdf
+from darkscan.generate.isr import convolve_isr
 from darkscan.generate.phasespace import boost_to_rest_frame, invariant_mass
 from darkscan.generate.processes.gamma_aprime import (
     d_sigma_gamma_aprime,
@@ -315,54 +316,10 @@ def test_beam_energy_spread_smears_sqrt_s():
 
 
 # ------------------------------------------------------- ISR photons with eikonal angles
-def _captured_columns(module, builder, generate):
-    """Run ``generate()`` and return the float64 columns handed to ``module.<builder>``."""
-    captured = {}
-    original = getattr(module, builder)
-
-    def spy(columns, *args, **kwargs):
-        captured.update(
-            {k: np.asarray(columns[k]) for k in ("E", "px", "py", "pz", "pdg", "is_final")}
-        )
-        if args:
-            captured["counts"] = np.asarray(args[0])
-        return original(columns, *args, **kwargs)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(module, builder, spy)
-    try:
-        sample = generate()
-    finally:
-        mp.undo()
-    captured["p4"] = np.stack(
-        [np.asarray(captured[f], dtype=np.float64) for f in ("E", "px", "py", "pz")], axis=-1
-    )
-    return sample, captured
-
-
-def _eikonal_pit_p_value(photons_lab, collider, n_bins=20):
-    """chi2 p-value of the probability-integral transform of the ISR photons' |cos theta*|
-    with isr_photon_angle_cdf (uniform if the angles follow the eikonal law); also checks
-    that the e- photon goes forward and the e+ photon backward. photons_lab: (n, 2, 4)."""
-    root = collider.sqrt_s
-    cms = collider.to_cms(photons_lab)
-    e = cms[..., 0]
-    radiated = e > 0.0
-    c = np.divide(cms[..., 3], e, out=np.zeros_like(e), where=radiated)
-    assert np.all(c[radiated[:, 0], 0] > -1e-12) and np.all(c[radiated[:, 1], 1] < 1e-12)
-    a = np.clip(np.abs(c[radiated]), 0.0, 1.0)
-    f0, f1 = isr_photon_angle_cdf(0.0, root), isr_photon_angle_cdf(1.0, root)
-    u = (isr_photon_angle_cdf(a, root) - f0) / (f1 - f0)
-    observed, _ = np.histogram(u, bins=n_bins, range=(0.0, 1.0))
-    expected = np.full(n_bins, u.size / n_bins)
-    chi2 = float(np.sum((observed - expected) ** 2 / expected))
-    return stats.chi2.sf(chi2, n_bins - 1), a
-
-
 def test_isr_angles_conservation_and_photon_angles():
     # per event in the CM frame: photon + A' + two ISR photons = (sqrt(s), 0, 0, 0) to 1e-9 GeV
     model = DarkPhoton(m_aprime=1.0, epsilon=1e-3)
-    sample, col = _captured_columns(
+    sample, col = captured_columns(
         gamma_aprime_module,
         "events_from_flat",
         lambda: generate_gamma_aprime(model, COLLIDER, 30_000, np.random.default_rng(37), isr=True),
@@ -374,6 +331,6 @@ def test_isr_angles_conservation_and_photon_angles():
     total = COLLIDER.to_cms(col["p4"][idx].sum(axis=1))
     np.testing.assert_allclose(total[:, 0], COLLIDER.sqrt_s, rtol=0, atol=1e-9)
     np.testing.assert_allclose(total[:, 1:], 0.0, rtol=0, atol=1e-9)
-    p_value, _ = _eikonal_pit_p_value(col["p4"][idx[:, 2:]], COLLIDER)
+    p_value, _ = eikonal_pit_p_value(col["p4"][idx[:, 2:]], COLLIDER)
     assert p_value > P_MIN
     assert sample.generator_settings["isr_photons"] == "ISR photons with eikonal angles"

@@ -171,7 +171,7 @@ from darkscan.generate.isr import (
     sample_energy_fraction,
     sample_hard_isr_photon_cos_theta,
 )
-from darkscan.lorentz import boost
+from darkscan.lorentz import boost, minkowski_dot, orthonormal_triad
 
 __all__ = [
     "DileptonEvents",
@@ -197,28 +197,6 @@ CUT_KEYS = ("cos_theta_mu_cms", "p_mu_cms_min", "mumu_mass_min")
 
 
 # ----------------------------------------------------------------------------- kinematics
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Minkowski product of (..., 4) four-vectors (E, px, py, pz)."""
-    return (
-        a[..., 0] * b[..., 0]
-        - a[..., 1] * b[..., 1]
-        - a[..., 2] * b[..., 2]
-        - a[..., 3] * b[..., 3]
-    )
-
-
-def _frame(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Right-handed unit triad (x, y, z) with z along ``axis`` (..., 3)."""
-    z = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
-    ref = np.zeros_like(z)
-    small = np.abs(z[..., 2]) < 0.9
-    ref[..., 2] = small
-    ref[..., 0] = ~small
-    x = np.cross(ref, z)
-    x /= np.linalg.norm(x, axis=-1, keepdims=True)
-    return x, np.cross(z, x), z
-
-
 def _direction(cos_t: np.ndarray, phi: np.ndarray) -> np.ndarray:
     sin_t = np.sqrt(np.clip(1.0 - cos_t * cos_t, 0.0, None))
     return np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t], axis=-1)
@@ -473,7 +451,7 @@ def _propose_fsr(rng: np.random.Generator, s: np.ndarray, m: float, e_min: float
     c = np.where(rng.random(n) < 0.5, c, -c)
     c = np.clip(c, -1.0, 1.0)
     local = _direction(c, rng.uniform(0.0, 2.0 * math.pi, n))
-    x, y, z = _frame(k_dir)
+    x, y, z = orthonormal_triad(k_dir)
     n_dir = local[:, :1] * x + local[:, 1:2] * y + local[:, 2:3] * z
     e_l = q_mass / 2.0
     lm = np.concatenate([e_l[:, None], p_star[:, None] * n_dir], axis=1)
@@ -1139,7 +1117,7 @@ def _pass_cuts(ev: DileptonEvents, cuts: dict) -> np.ndarray:
             keep &= np.linalg.norm(p[:, 1:], axis=1) >= cuts["p_mu_cms_min"]
     if "mumu_mass_min" in cuts:
         q = ev.l_minus + ev.l_plus
-        keep &= np.sqrt(np.clip(_dot(q, q), 0.0, None)) >= cuts["mumu_mass_min"]
+        keep &= np.sqrt(np.clip(minkowski_dot(q, q), 0.0, None)) >= cuts["mumu_mass_min"]
     return keep
 
 
