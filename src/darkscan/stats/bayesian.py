@@ -325,7 +325,8 @@ def _prepare(n_obs, background, luminosity, efficiency):
 def _log_gammaincc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """log Q(a, x) without underflow: log of scipy's Q where it is representable, else the
     continued fraction of Q for x > a + 1 (Numerical Recipes 3rd ed. sec. 6.2, gcf, modified
-    Lentz), 200 fixed iterations, vectorised."""
+    Lentz), vectorised, stopped as in gcf once every factor d c is within 1e-15 of one (at
+    most 200 iterations)."""
     q = special.gammaincc(a, x)
     out = np.log(np.where(q > 1e-290, q, 1.0))
     tiny = q <= 1e-290
@@ -343,7 +344,10 @@ def _log_gammaincc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
             c = b + an / c
             c = np.where(np.abs(c) < 1e-300, 1e-300, c)
             d = 1.0 / d
-            h = h * d * c
+            delta = d * c
+            h = h * delta
+            if np.all(np.abs(delta - 1.0) < 1e-15):
+                break
         out[tiny] = -xx + aa * np.log(xx) - special.gammaln(aa) + np.log(h)
     return out
 
