@@ -100,9 +100,11 @@ Split by radiation type: with FSR only, muon momentum, angle and photon energy a
 above 0.5 GeV in 0.47 % of the events vs Pythia's 0.44 % (before: none). The remaining
 differences come from ISR: this generator has more radiative-return events (muon momenta
 1.5-3.5 GeV up to +15 %, muons within 18 deg of the beams +7 %, which drives the angle
-chi^2; the same with collinear photons, so it is the structure function's energy spectrum,
-Kuraev-Fadin at O(beta) in :mod:`darkscan.generate.isr` vs Pythia's Kleiss et al. CERN 89-08
-one), 13 % more events with an ISR-only recoil mass above 0.5 GeV (9.3 % vs 8.2 %), and
+chi^2). ``benchmarks/validate_radiative_return.py`` settles it: our s' spectrum equals the
+structure-function convolution computed by quadrature in every bin, while Pythia generates
+no pair below m(mu mu) = 2 m_mu + 0.1 GeV (1.9 % of sigma, muons of ~2.6 GeV along the
+beam); removing those events from our sample removes the +7 % and most of the momentum
+excess. Further differences: 13 % more events with an ISR-only recoil mass above 0.5 GeV (9.3 % vs 8.2 %), and
 one-beam photon masses above 0.5 GeV in 1.6 % vs 1.2 % of the events (Pythia's backward
 shower leaves the unresolved part of the radiated energy in one collinear photon per beam).
 With collinear ISR photons the muon-angle chi^2/ndf of the ISR-only sample would be 16 and
