@@ -102,3 +102,41 @@ def test_fields_keep_their_types(field):
         ak.flatten(out.particles[field]).type.content
         == ak.flatten(events.particles[field]).type.content
     )
+
+
+# ----------------------------------------------------------------------- K_S -> pi pi
+def _ks_events(n, energy=3.0):
+    from darkscan.generate.event_record import events_from_arrays
+
+    e = np.full((n, 1), energy)
+    p = np.sqrt(e**2 - M_KS**2)
+    return events_from_arrays(
+        {"pdg": np.full((n, 1), 310), "E": e, "px": 0 * e, "py": 0 * e, "pz": p},
+        weight=np.ones(n),
+    )
+
+
+M_KS = 0.497611  # GeV, PDG 2024 K_S mass (particle package)
+
+
+def test_ks_branching_fractions_decay_length_and_conservation():
+    from darkscan.generate.decays import decay_short_lived_kaons
+
+    n = 100_000
+    out = decay_short_lived_kaons(_ks_events(n), np.random.default_rng(11))
+    parts = out.particles
+    # K_S -> pi+ pi- : pi0 pi0 = 69.20 : 30.69 (PDG 2024), normalised to their sum
+    frac = 0.6920 / (0.6920 + 0.3069)
+    charged = ak.to_numpy(ak.sum(parts.pdg == 211, axis=1))
+    assert np.mean(charged) == pytest.approx(frac, abs=5 * np.sqrt(frac * (1 - frac) / n))
+    # every pi0 from the K_S is decayed to photons; no final pi0 or K_S left
+    assert not ak.any(parts.is_final & ((parts.pdg == 111) | (parts.pdg == 310)))
+    # the pions start at the decay vertex: mean decay length = beta gamma c tau with
+    # c tau = 2.6844 cm (PDG 2024 K_S mean life 0.8954e-10 s)
+    pz = np.sqrt(3.0**2 - M_KS**2)
+    pion_vz = ak.to_numpy(ak.firsts(parts.vz[parts.mother == 0]))
+    assert np.mean(pion_vz) == pytest.approx(pz / M_KS * 2.6844, rel=5 / np.sqrt(n))
+    # four-momentum: the two daughters of the K_S sum to the K_S
+    dau = parts[parts.mother == 0]
+    for comp, ref in (("E", 3.0), ("pz", pz), ("px", 0.0)):
+        np.testing.assert_allclose(ak.to_numpy(ak.sum(dau[comp], axis=1)), ref, atol=1e-5)

@@ -16,7 +16,8 @@ drawn from the exponential decay law with the lab-frame momentum.
 Record per event: tau-, tau+ (``is_final`` False), the tau- daughters (mother 0), the tau+
 daughters (mother 1), then the FSR photons (hardest first) and the ISR photons if present (zero-energy
 photons left out). Neutrinos are ``is_invisible``; pi0 are decayed to two photons at their production vertex
-(:func:`darkscan.generate.decays.decay_neutral_pions`) and kept as non-final mothers.
+(:func:`darkscan.generate.decays.decay_neutral_pions`) and kept as non-final mothers; K_S decay
+to pi pi at their displaced vertex (:func:`darkscan.generate.decays.decay_short_lived_kaons`).
 
 Cross section: sigma(e+e- -> tau+ tau-(gamma)) of
 :func:`darkscan.generate.processes.mumu_gamma.sigma_dilepton_isr` with the tau mass:
@@ -41,7 +42,7 @@ import numba
 import numpy as np
 
 from darkscan.constants import C_CM_PER_NS, M_TAU
-from darkscan.generate.decays import decay_neutral_pions
+from darkscan.generate.decays import decay_neutral_pions, decay_short_lived_kaons
 from darkscan.generate.event_record import (
     Sample,
     check_generator_arguments,
@@ -339,6 +340,7 @@ def generate_tautau(
     }
     weight = sigma * ev.weight / ev.weight.sum()
     events = decay_neutral_pions(events_from_flat(flat, counts, weight), rng)
+    events = decay_short_lived_kaons(events, rng)  # K_S from tau -> K0 pi nu, K K0 nu
     return Sample(
         events=events,
         process="e+e- -> tau+tau-(gamma)",
