@@ -405,12 +405,9 @@ def test_bayes_limits_resolve_a_narrow_background_likelihood():
     # At B = 693 with a 22 % background uncertainty the Poisson likelihood in the background
     # scale (width ~ 1/sqrt(B) = 3.8 %) is narrow inside its prior: 12 Gauss points gave
     # limits off by up to 10 % and not monotonic in n_obs. The search picks the points per
-    # bin; reference: the same integral with 200 points (converged to < 0.1 %).
-    from darkscan.searches.zprime_invisible import (
-        _background_quadrature_points,
-        _bayes_by_quadrature_size,
-    )
+    # bin (n_quad='auto'); reference: the same integral with 200 points (converged to < 0.1 %).
     from darkscan.stats import bayesian_upper_limit
+    from darkscan.stats.bayesian import background_quadrature_points
 
     b = np.array([693.0, 693.0, 693.0, 20.0])
     n = np.array([667.0, 693.0, 719.0, 20.0])
@@ -421,9 +418,9 @@ def test_bayes_limits_resolve_a_narrow_background_likelihood():
         rel_unc_background=np.tile([0.02, 0.22], (4, 1)),
         background_mc_weight=np.full(4, 9.78),
     )
-    n_quad = _background_quadrature_points(np.full(4, 0.221), b)
+    n_quad = background_quadrature_points(np.full(4, 0.221), b)
     assert n_quad.tolist() == [96, 96, 96, 24]
-    ours = _bayes_by_quadrature_size(n, b, 79.7, eff, n_quad, kw)
+    ours = bayesian_upper_limit(n, b, 79.7, eff, n_quad="auto", **kw).upper_limit
     ref = bayesian_upper_limit(n, b, 79.7, eff, n_quad=200, **kw).upper_limit
     np.testing.assert_allclose(ours[:3], ref[:3], rtol=5e-3)
     # a small background gets 24 points (its wide MC-stat prior: within 1 % of 200 points)

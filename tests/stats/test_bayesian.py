@@ -240,3 +240,18 @@ def test_gamma_mc_nuisance_fewer_simulated_events_weaker_limit():
     assert lim[0] == pytest.approx(float(gauss.upper_limit), rel=1e-3)
     with pytest.raises(PhysicsDomainError, match="background_mc_weight"):
         bayesian_upper_limit(1, 1.0, 1.0, 1.0, background_mc_weight=0.0)
+
+
+def test_auto_quadrature_matches_fine_rule_and_rejects_bad_options():
+    # n_quad='auto' (points per bin from r sqrt(B)) against a fine 200-point rule, and the
+    # one-line errors for a bad option
+    b = np.array([5.0, 693.0])
+    n = np.array([5.0, 700.0])
+    kw = dict(rel_unc_efficiency=[0.05, 0.125], rel_unc_background=[0.02, 0.22])
+    auto = bayesian_upper_limit(n, b, 79.7, 0.1, n_quad="auto", **kw).upper_limit
+    fine = bayesian_upper_limit(n, b, 79.7, 0.1, n_quad=200, **kw).upper_limit
+    np.testing.assert_allclose(auto, fine, rtol=5e-3)
+    with pytest.raises(PhysicsDomainError, match="allowed are an integer"):
+        bayesian_upper_limit(n, b, 79.7, 0.1, n_quad="fast")
+    with pytest.raises(PhysicsDomainError, match="cannot return the posterior"):
+        bayesian_upper_limit(n, b, 79.7, 0.1, n_quad="auto", return_posterior=True)

@@ -933,51 +933,6 @@ def smooth_background(values: np.ndarray, half_width: int) -> np.ndarray:
     return totals[:, None, None] * shape
 
 
-def _background_quadrature_points(rel_background, background) -> np.ndarray:
-    """Gauss points per nuisance that resolve the Poisson likelihood in the background scale.
-
-    The quadrature of :func:`darkscan.stats.bayesian.bayesian_upper_limit` follows the
-    prior of the background scale f_b (relative width r); the Poisson likelihood in f_b has
-    relative width ~ 1/sqrt(B). When r sqrt(B) is large the likelihood is a narrow peak
-    inside the prior and 12 points misplace it: at B = 693, r = 0.22 the limits were off by
-    up to 10 % and not monotonic in n_obs; 96 points agree with 200 to 0.1 %, and at
-    B = 1940 to 0.2 % (measured with the search's nuisances). At least 24 points everywhere:
-    with few simulated background events the Gamma MC-statistics prior is wide and 12 points
-    leave ~1 % noise, enough to invert neighbouring expected-band quantiles. Returns 24, 48
-    or 96 per bin for r sqrt(B) up to 3, 5 and above.
-
-    >>> _background_quadrature_points(np.array([0.02, 0.22, 0.22, 0.22]), np.array([1e4, 20.0, 300.0, 2e3])).tolist()
-    [24, 24, 48, 96]
-    """
-    ratio = np.asarray(rel_background, float) * np.sqrt(np.maximum(background, 0.0))
-    return np.select([ratio <= 3.0, ratio <= 5.0], [24, 48], 96)
-
-
-def _bayes_by_quadrature_size(n_obs, background, lumi, efficiency, n_quad, kwargs) -> np.ndarray:
-    """Bayesian limits per bin, each group of bins with its own quadrature size.
-
-    Array-valued keyword arguments with one row per bin are sliced with the bins.
-    """
-    from darkscan.stats import bayesian_upper_limit
-
-    n_obs = np.broadcast_to(np.asarray(n_obs, float), background.shape)
-    out = np.full(background.shape, np.nan)
-    for size in np.unique(n_quad):
-        idx = np.flatnonzero(n_quad == size)
-        kw = {
-            k: (
-                v[idx]
-                if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == background.size
-                else v
-            )
-            for k, v in kwargs.items()
-        }
-        out[idx] = bayesian_upper_limit(
-            n_obs[idx], background[idx], lumi, efficiency[idx], n_quad=int(size), **kw
-        ).upper_limit
-    return out
-
-
 def _systematics(cfg: SearchConfig, masses: np.ndarray, tau_cuts: bool):
     sy = cfg.systematics
     trigger = np.where(masses < sy.trigger.boundary_mass, sy.trigger.low, sy.trigger.high)
@@ -1134,7 +1089,7 @@ def analyse(
     AnalysisResult
     """
     from darkscan.models import LmuLtauZprime
-    from darkscan.stats import optimise_cuts
+    from darkscan.stats import bayesian_upper_limit, optimise_cuts
 
     masses = np.atleast_1d(np.asarray(masses, dtype=float))
     lumi = float(as_finite("luminosity", cfg.luminosity if luminosity is None else luminosity))
@@ -1350,7 +1305,6 @@ def analyse(
             "expected_plus2",
         )
         rel_b = np.sqrt(np.sum(np.atleast_2d(bkg_syst) ** 2, axis=1) + mc_rel**2)
-        n_quad = _background_quadrature_points(rel_b, b_total)
         extreme = ok & (rel_b * np.sqrt(np.maximum(b_total, 0.0)) > 8.0)
         if np.any(extreme):
             notes.append(
@@ -1361,11 +1315,12 @@ def analyse(
                 " large weight): the quadrature error on those limits is 0.2 % (B ~ 2000, 22 %)"
                 " up to a few per cent (3 simulated events)"
             )
+        kwargs["n_quad"] = "auto"  # quadrature points per bin (stats.bayesian)
         for name, z in zip(names, (-2.0, -1.0, 0.0, 1.0, 2.0), strict=True):
             n_q = stats.poisson.ppf(stats.norm.cdf(z), b_total)
-            lim = _bayes_by_quadrature_size(n_q, b_total, lumi, e_safe, n_quad, kwargs)
+            lim = bayesian_upper_limit(n_q, b_total, lumi, e_safe, **kwargs).upper_limit
             limits[name] = np.where(ok, lim, np.nan)
-        lim = _bayes_by_quadrature_size(n_obs, b_total, lumi, e_safe, n_quad, kwargs)
+        lim = bayesian_upper_limit(n_obs, b_total, lumi, e_safe, **kwargs).upper_limit
         limits["observed"] = np.where(ok, lim, np.nan)
         notes.append(
             "bayes: 90% credible limits, flat prior; expected limits at the Poisson quantiles "

@@ -67,6 +67,7 @@ from darkscan.errors import PhysicsDomainError
 __all__ = [
     "BayesianLimit",
     "SignalStrength",
+    "background_quadrature_points",
     "bayesian_upper_limit",
     "signal_strength",
 ]
@@ -383,6 +384,65 @@ class _CdfDifference:
         return out
 
 
+def background_quadrature_points(rel_background, background) -> np.ndarray:
+    """Gauss points per nuisance that resolve the Poisson likelihood in the background scale.
+
+    The quadrature of :func:`bayesian_upper_limit` follows the prior of the background
+    scale f_b (relative width r); the Poisson likelihood in f_b has relative width
+    ~ 1/sqrt(B). When r sqrt(B) is large the likelihood is a narrow peak inside the prior
+    and 12 points misplace it: at B = 693, r = 0.22 the limits were off by up to 10 % and
+    not monotonic in n_obs; 96 points agree with 200 to 0.1 %, and at B = 1940 to 0.2 %.
+    At least 24 points everywhere: with few simulated background events the Gamma
+    MC-statistics prior is wide and 12 points leave ~1 % noise. Returns 24, 48 or 96 per
+    bin for r sqrt(B) up to 3, 5 and above. Beyond r sqrt(B) ~ 8 no prior-based rule
+    converges (3 simulated events of weight ~3000: 96-256 points scatter by ~3 %).
+
+    >>> background_quadrature_points(np.array([0.02, 0.22, 0.22, 0.22]), np.array([1e4, 20.0, 300.0, 2e3])).tolist()
+    [24, 24, 48, 96]
+    """
+    ratio = np.asarray(rel_background, float) * np.sqrt(np.maximum(background, 0.0))
+    return np.select([ratio <= 3.0, ratio <= 5.0], [24, 48], 96)
+
+
+def _auto_quadrature_limit(
+    shape, n, b, lum, eff, r_lum, r_eff, r_bkg, combine, credibility, sigma_max,
+    return_posterior, n_quad, background_mc_weight,
+) -> BayesianLimit:  # fmt: skip
+    """:func:`bayesian_upper_limit` with ``n_quad="auto"``: bins grouped by quadrature size."""
+    if n_quad != "auto":
+        raise PhysicsDomainError(f"n_quad = {n_quad!r}: allowed are an integer >= 1 or 'auto'")
+    if return_posterior:
+        raise PhysicsDomainError("n_quad = 'auto' cannot return the posterior; give an integer")
+    n_bins = n.size
+    r_lum = _sources("rel_unc_luminosity", r_lum, n_bins)
+    r_eff = _sources("rel_unc_efficiency", r_eff, n_bins)
+    r_bkg = _sources("rel_unc_background", r_bkg, n_bins)
+    rel_b2 = np.sum(r_bkg**2, axis=1)
+    w_mc = None
+    if background_mc_weight is not None:
+        w_mc = np.broadcast_to(
+            np.asarray(_validate.positive("background_mc_weight", background_mc_weight), float),
+            shape,
+        ).ravel()
+        rel_b2 = rel_b2 + np.divide(w_mc, b, out=np.zeros_like(b), where=b > 0)  # 1/m
+    sizes = background_quadrature_points(np.sqrt(rel_b2), b)
+    limit = np.empty(n_bins)
+    for size in np.unique(sizes):
+        idx = np.flatnonzero(sizes == size)
+        limit[idx] = bayesian_upper_limit(
+            n[idx], b[idx], lum[idx], eff[idx],
+            rel_unc_luminosity=r_lum[idx], rel_unc_efficiency=r_eff[idx],
+            rel_unc_background=r_bkg[idx], combine=combine, credibility=credibility,
+            sigma_max=sigma_max, n_quad=int(size),
+            background_mc_weight=None if w_mc is None else w_mc[idx],
+        ).upper_limit  # fmt: skip
+    return BayesianLimit(
+        upper_limit=limit.reshape(shape),
+        signal_yield_limit=(limit * lum * eff).reshape(shape),
+        credibility=float(credibility),
+    )
+
+
 def bayesian_upper_limit(
     n_obs,
     background,
@@ -397,7 +457,7 @@ def bayesian_upper_limit(
     sigma_max: float = 1e5,
     return_posterior: bool = False,
     n_grid: int = 200,
-    n_quad: int = 12,
+    n_quad: int | str = 12,
     background_mc_weight=None,
 ) -> BayesianLimit:
     """Bayesian credible upper limit on a signal cross section from a counting experiment.
@@ -441,8 +501,11 @@ def bayesian_upper_limit(
         0 to three times the limit).
     n_grid : int
         Number of grid points of the returned posterior.
-    n_quad : int
-        Quadrature points per nuisance factor.
+    n_quad : int or "auto"
+        Quadrature points per nuisance factor. ``"auto"`` picks them per bin from
+        r sqrt(B) (r: total relative background uncertainty including the simulated
+        statistics), see :func:`background_quadrature_points`; not with
+        ``return_posterior``.
     background_mc_weight : array_like, optional
         Per-bin weight ``w`` of one simulated background event (expected events per
         simulated event, > 0): the background is then an estimate from ``m = B / w``
@@ -490,6 +553,11 @@ def bayesian_upper_limit(
     )
     sigma_max = _validate.positive("sigma_max", sigma_max, unit="fb")
     shape, n, b, lum, eff = _prepare(n_obs, background, luminosity, efficiency)
+    if isinstance(n_quad, str):
+        return _auto_quadrature_limit(
+            shape, n, b, lum, eff, rel_unc_luminosity, rel_unc_efficiency, rel_unc_background,
+            combine, credibility, sigma_max, return_posterior, n_quad, background_mc_weight,
+        )  # fmt: skip
     n_bins = n.size
     r_lum = _sources("rel_unc_luminosity", rel_unc_luminosity, n_bins)
     r_eff = _sources("rel_unc_efficiency", rel_unc_efficiency, n_bins)
