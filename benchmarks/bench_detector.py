@@ -17,8 +17,10 @@ kernels are serial, so it is time on one core) and in wall time:
   a chunked run; the very first touch of never-used pages costs far more on this VM, about
   2 ns per byte, which only the first chunk of a process pays);
 * the random-number floor: drawing exactly as many uniforms, normals and exponentials as the
-  kernel drew (its draw counters) one at a time in a numba loop (as the kernel draws) and with
-  numpy's vectorised Generator methods;
+  kernel drew (its draw counters) one at a time in a numba loop with the kernel's inline
+  xoshiro256++ generator (:mod:`darkscan.detector._random`), and for comparison with a
+  ``numpy.random.Generator`` in numba (what the kernel used before) and with numpy's
+  vectorised Generator methods; plus the cost of one draw of each kind for both generators;
 * a breakdown: the kernel with the beam background switched off, then also without tracks
   (tracking efficiency 0), then also without ECL deposits, so the differences give the cost
   of each stage per event; the fixed cost per call (1000-event calls); the awkward assembly.
@@ -46,7 +48,8 @@ import numba
 import numpy as np
 
 from darkscan.beams import belle2
-from darkscan.detector._kernels import COUNTER_STAGES, simulate_flat
+from darkscan.detector import _random
+from darkscan.detector._kernels import simulate_flat
 from darkscan.detector.card import load_card
 from darkscan.generate.event_record import Sample, events_from_arrays
 from darkscan.io.atomic import write_text_atomic
@@ -119,6 +122,7 @@ def _buffers(array: ak.Array) -> list[np.ndarray]:
 
 @numba.njit(cache=True)
 def _scalar_draws(rng, n_uniform, n_normal, n_exponential):  # pragma: no cover - numba
+    """Draws one at a time from a numpy Generator in numba."""
     s = 0.0
     for _ in range(n_uniform):
         s += rng.random()
@@ -129,6 +133,39 @@ def _scalar_draws(rng, n_uniform, n_normal, n_exponential):  # pragma: no cover 
     return s
 
 
+@numba.njit(cache=True)
+def _scalar_draws_inline(state, n_uniform, n_normal, n_exponential):  # pragma: no cover
+    """Draws one at a time from the kernel's xoshiro256++ stream (inlined samplers)."""
+    s = 0.0
+    for _ in range(n_uniform):
+        s += _random.uniform(state)
+    for _ in range(n_normal):
+        s += _random.normal(state)
+    for _ in range(n_exponential):
+        s += _random.exponential(state)
+    return s
+
+
+def _draw_costs(repeat: int, n: int = 5_000_000) -> dict:
+    """CPU time of one draw (ns) of each kind: kernel generator and numpy Generator in numba."""
+    state = _random.seed_state(5)
+    rng = np.random.default_rng(5)
+    _scalar_draws_inline(state, 10, 10, 10)
+    _scalar_draws(rng, 10, 10, 10)
+    out = {}
+    generators = (
+        ("xoshiro256++ inline", _scalar_draws_inline, state),
+        ("numpy Generator in numba", _scalar_draws, rng),
+    )
+    kinds = (("uniform", (n, 0, 0)), ("normal", (0, n, 0)), ("exponential", (0, 0, n)))
+    for label, fn, arg in generators:
+        out[label] = {
+            kind: _best(lambda f=fn, a=arg, c=counts: f(a, *c), repeat)["cpu"] / n * 1e9
+            for kind, counts in kinds
+        }
+    return out
+
+
 def _kernel_call(part, p_off, card, seed=1):
     """simulate_flat on flat columns (the kernel alone: no flattening, no awkward)."""
     par = sim._kernel_parameters(card)
@@ -136,10 +173,8 @@ def _kernel_call(part, p_off, card, seed=1):
     return simulate_flat(
         p_off,
         *(part[k] for k in sim._KERNEL_COLUMNS),
-        *(par[k] for k in ("trk", "cal", "pid", "klm", "bkg", "cdf_photons", "cdf_tracks")),
-        par["vtx"],
-        par["trg"],
-        *(sub[s] for s in COUNTER_STAGES),
+        par,
+        sim._stage_states(sub),
     )
 
 
@@ -226,7 +261,11 @@ def main(argv=None) -> dict:
         rep,
     )
     _scalar_draws(rng_floor, 10, 10, 10)
-    t_rng = _best(lambda: _scalar_draws(rng_floor, n_uni, n_nor, n_exp), rep)
+    t_rng_generator = _best(lambda: _scalar_draws(rng_floor, n_uni, n_nor, n_exp), rep)
+    state_floor = _random.seed_state(3)
+    _scalar_draws_inline(state_floor, 10, 10, 10)
+    t_rng = _best(lambda: _scalar_draws_inline(state_floor, n_uni, n_nor, n_exp), rep)
+    draw_cost = _draw_costs(rep)
 
     def ratio(t, floor):
         return {k: t[k] / floor[k] for k in ("cpu", "wall")}
@@ -268,7 +307,9 @@ def main(argv=None) -> dict:
         "draws_per_stage (uniform, normal, exponential)": counters,
         "draws_per_event": {"uniform": n_uni / n, "normal": n_nor / n, "exponential": n_exp / n},
         "rng_floor_seconds_numba_scalar": t_rng,
+        "rng_floor_seconds_numpy_generator_in_numba": t_rng_generator,
         "rng_floor_seconds_numpy_vectorised": t_rng_numpy,
+        "draw_cost_ns": draw_cost,
         "rng_floor_events_per_second": _rate(n, t_rng),
         "ratio_end_to_end_over_rng_floor": ratio(t_e2e, t_rng),
         "ratio_kernel_over_rng_floor": ratio(t_kernel, t_rng),
@@ -302,8 +343,14 @@ def main(argv=None) -> dict:
         f"  draws per event: {n_uni / n:.2f} uniform + {n_nor / n:.2f} normal + "
         f"{n_exp / n:.2f} exponential"
     )
-    line("RNG floor, numba scalar draws (as the kernel)", t_rng)
+    line("RNG floor, inline xoshiro256++ (as the kernel)", t_rng)
+    line("RNG floor, numpy Generator in numba (old kernel)", t_rng_generator)
     line("RNG floor, numpy vectorised draws", t_rng_numpy)
+    for label, costs in draw_cost.items():
+        print(
+            f"  cost per draw, {label:26s} uniform {costs['uniform']:5.2f} ns, "
+            f"normal {costs['normal']:5.2f} ns, exponential {costs['exponential']:5.2f} ns"
+        )
     for label, key in (
         ("end to end / memory floor (warm)", "ratio_end_to_end_over_memory_floor"),
         ("end to end / memory floor (new arrays)", "ratio_end_to_end_over_memory_floor_fresh"),

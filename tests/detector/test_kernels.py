@@ -1,12 +1,16 @@
 """Tests of the fused numba kernel against its references.
 
 * the kernel compiled vs the same source run as plain Python (``simulate_flat.py_func``)
-  with the same Generators: identical draws in identical order, so identical output;
+  with the same xoshiro256++ stage states: identical draws in identical order, so
+  identical output;
 * the kernel (``simulate_events``) vs the numpy stage functions
   (``simulate_events_reference``, different draw order): statistical equivalence of
   efficiencies, rates, means and widths on 1e5 events, and exact equality of everything
   deterministic when the card's resolutions are zero and its efficiencies 0 or 1;
-* the draw bookkeeping (how many draws per object) and the helper samplers.
+* the draw bookkeeping (how many draws per object), the stage streams and the helper
+  samplers;
+* the beam-background overlay pool: multiplicities, spectra and a photon-veto efficiency
+  against the card's Poisson means, fresh generation and the analytic value.
 """
 
 from __future__ import annotations
@@ -15,21 +19,24 @@ import importlib
 import math
 
 import awkward as ak
-import numba
 import numpy as np
 import pytest
 from scipy import stats
 
 from darkscan.beams import belle2
 from darkscan.detector._kernels import (
-    COUNTER_STAGES,
-    _poisson_inverse,
+    POOL_RUN,
     cos_sin_small,
     fast_atan2,
-    poisson_cdf_table,
     simulate_flat,
     split_uniform,
     track_found,
+)
+from darkscan.detector.beam_background import (
+    POOL_SEED,
+    POOL_SIZE,
+    background_pool,
+    beam_background_clusters,
 )
 from darkscan.detector.card import load_card
 from darkscan.generate.event_record import events_from_arrays
@@ -99,25 +106,28 @@ def zoo_events(n, seed=0):
 # --------------------------------------------------------------------------- draws
 
 
-@numba.njit
-def _numba_draws(rng, n):  # pragma: no cover - numba
-    out = np.empty((3, n))
-    for i in range(n):
-        out[0, i] = rng.random()
-        out[1, i] = rng.standard_normal()
-        out[2, i] = rng.standard_exponential()
-    return out
-
-
-def test_numba_generator_draws_equal_numpy_draws():
-    """The premise of reproducibility: numba consumes the Generator exactly as numpy does."""
-    a, b = np.random.default_rng(11), np.random.default_rng(11)
-    fast = _numba_draws(a, 500)
-    ref = np.array(
-        [[b.random(), b.standard_normal(), b.standard_exponential()] for _ in range(500)]
+def test_stage_streams_seeded_from_the_stage_generators():
+    """One xoshiro256++ state per stage, seeded by one integer from that stage's Generator:
+    the same seed gives the same states, and a stage's card does not touch the other
+    stages' streams (the physics tracks are bit-identical with and without beam
+    background, which only changes the overlay and the PID/trigger draws)."""
+    s1 = sim._stage_states(sim._stage_generators(np.random.default_rng(4)))
+    s2 = sim._stage_states(sim._stage_generators(np.random.default_rng(4)))
+    assert s1.shape == (7, 4) and s1.dtype == np.uint64 and np.array_equal(s1, s2)
+    assert len({tuple(r) for r in s1.tolist()}) == 7
+    assert not np.array_equal(
+        s1, sim._stage_states(sim._stage_generators(np.random.default_rng(5)))
     )
-    assert np.array_equal(fast, ref.T)
-    assert a.random() == b.random()  # the Python object's state advanced identically
+    ev = dimuon_events(2000, seed=9)
+    quiet = _upd(CARD, "beam_background", photons_mean=0.0, tracks_mean=0.0)
+    a = sim.simulate_events(ev, CARD, np.random.default_rng(10))
+    b = sim.simulate_events(ev, quiet, np.random.default_rng(10))
+    ta = a.tracks[~a.tracks.isBeamBackground]
+    for f in ("px", "py", "pz", "d0", "z0", "mcIndex"):
+        assert ak.all(ak.flatten(ta[f]) == ak.flatten(b.tracks[f])), f
+    ca = a.clusters[~a.clusters.isBeamBackground]
+    for f in ("E", "theta", "phi"):
+        assert ak.all(ak.flatten(ca[f]) == ak.flatten(b.clusters[f])), f
 
 
 def test_split_uniform_gives_two_independent_uniforms():
@@ -130,28 +140,6 @@ def test_split_uniform_gives_two_independent_uniforms():
         assert stats.kstest(col, "uniform").pvalue > 1e-4
     assert abs(np.corrcoef(pairs.T)[0, 1]) < 4 / math.sqrt(n)
     assert split_uniform(0.75 + 2.0**-27) == (0.75, 0.5)
-
-
-def test_poisson_table_and_inverse_sampling():
-    for mean in (0.1, 2.0, 30.0):
-        cdf = poisson_cdf_table(mean)
-        k = np.arange(cdf.size)
-        np.testing.assert_allclose(cdf[:-1], stats.poisson.cdf(k[:-1], mean), rtol=1e-12)
-    assert poisson_cdf_table(0.0).tolist() == [1.0]
-    cdf1, cdf2 = poisson_cdf_table(2.0), poisson_cdf_table(0.7)
-    u = np.random.default_rng(2).random(50_000)
-    draws = np.array(
-        [
-            (k, _poisson_inverse(rest, cdf2)[0])
-            for k, rest in map(lambda x: _poisson_inverse(x, cdf1), u)
-        ]
-    )
-    n = len(draws)
-    for col, mean in zip(draws.T, (2.0, 0.7), strict=True):
-        assert abs(col.mean() - mean) < 4 * math.sqrt(mean / n)
-        assert col.var() == pytest.approx(mean, rel=0.05)
-    # the two counts drawn from one uniform are independent
-    assert abs(np.corrcoef(draws.T)[0, 1]) < 4 / math.sqrt(n)
 
 
 def test_small_angle_rotation_is_exact_to_double_precision():
@@ -217,10 +205,8 @@ def _run_flat(events, card, seed, python):
     return simulate_flat(
         p_off,
         *(part[k] for k in sim._KERNEL_COLUMNS),
-        *(par[k] for k in ("trk", "cal", "pid", "klm", "bkg", "cdf_photons", "cdf_tracks")),
-        par["vtx"],
-        par["trg"],
-        *(sub[s] for s in COUNTER_STAGES),
+        par,
+        sim._stage_states(sub),
         python=python,
     )
 
@@ -274,6 +260,102 @@ def test_draw_counts_follow_documented_scheme():
     total = sum(sum(c) for c in counters.values())
     reference = 6 * n_trk + 6 * n_cl + 4 * n_trk + 5 * len(ev)
     assert total < 0.75 * reference
+    # with beam background: one uniform per run of POOL_RUN events picks the overlay entry
+    counters = {}
+    sim.simulate_events(ev, CARD, np.random.default_rng(7), counters=counters)
+    assert counters["beam_background"] == (math.ceil(len(ev) / POOL_RUN), 0, 0)
+
+
+# --------------------------------------------------------------------------- overlay pool
+
+
+@pytest.fixture(scope="module")
+def overlay():
+    """Kernel output on 200k dimuon events (belle2 card: 2 extra clusters and 0.1 extra
+    tracks per event on average) and the overlay pool it drew from."""
+    ev = dimuon_events(200_000, seed=31)
+    reco = sim.simulate_events(ev, CARD, np.random.default_rng(32))
+    b = CARD.beam_background
+    pool = background_pool(b, CARD.calorimeter, CARD.tracking)
+    return reco, pool
+
+
+def test_overlay_pool_cached_by_card_content():
+    b, c, t = CARD.beam_background, CARD.calorimeter, CARD.tracking
+    pool = background_pool(b, c, t)
+    assert background_pool(load_card("belle2").beam_background, c, t) is pool
+    assert pool["clusters"]["offsets"].size == POOL_SIZE + 1
+    assert not pool["clusters"]["E"].flags.writeable
+    other = background_pool(b.model_copy(update={"photons_mean": 1.0}), c, t)
+    assert other is not pool
+    # the pool is the reference generator's output for POOL_SIZE events with POOL_SEED
+    ref = beam_background_clusters(10, b, c, np.random.default_rng(POOL_SEED))
+    n10 = int(pool["clusters"]["offsets"][10])
+    assert n10 == ref["E"].size
+    # (the reference draws all POOL_SIZE counts first, so only the counts of the first
+    # events agree with a 10-event call; the energies come after all counts)
+    assert np.array_equal(pool["clusters"]["event"][:n10], ref["event"])
+
+
+def test_overlay_multiplicity_matches_poisson_means(overlay):
+    reco, _ = overlay
+    n = len(reco)
+    for coll, mean in (
+        ("clusters", CARD.beam_background.photons_mean),
+        ("tracks", CARD.beam_background.tracks_mean),
+    ):
+        k = ak.to_numpy(ak.sum(reco[coll].isBeamBackground, axis=1))
+        # sampling error of the events plus the statistical error of the pool
+        sigma = math.sqrt(mean / n + mean / POOL_SIZE)
+        assert abs(k.mean() - mean) < 4.5 * sigma, coll
+        # Poisson: variance = mean (the variance of s^2 is ~ (mean + 2 mean^2)/n)
+        assert abs(k.var() - mean) < 4.5 * math.sqrt((mean + 2 * mean**2) * (1 / n + 1 / POOL_SIZE))
+        # P(N = 0) = exp(-mean)
+        p0 = math.exp(-mean)
+        sigma0 = math.sqrt(p0 * (1 - p0) * (1 / n + 1 / POOL_SIZE))
+        assert abs(np.mean(k == 0) - p0) < 4.5 * sigma0, coll
+
+
+def test_overlay_energy_spectrum_matches_card(overlay):
+    reco, pool = overlay
+    b = CARD.beam_background
+    e_pool = pool["clusters"]["E"] - b.photon_energy_min
+    # E = E_min + Exp(scale): KS of the (fixed-seed) pool against the card's spectrum
+    assert stats.kstest(e_pool, stats.expon(scale=b.photon_energy_scale).cdf).pvalue > 1e-3
+    bkg = reco.clusters[reco.clusters.isBeamBackground]
+    e = ak.to_numpy(ak.flatten(bkg.E)).astype(np.float64) - b.photon_energy_min
+    # mean of an exponential = scale, standard deviation = scale
+    sigma = b.photon_energy_scale * math.sqrt(1 / e.size + 1 / e_pool.size)
+    assert abs(e.mean() - b.photon_energy_scale) < 4.5 * sigma
+    # region fractions: endcaps f, barrel 1 - f
+    reg = ak.to_numpy(ak.flatten(bkg.clusterReg))
+    f = b.photon_endcap_fraction
+    assert _same_rate(int(np.sum(reg == 2)), reg.size, round((1 - f) * reg.size), reg.size)
+
+
+def test_overlay_photon_veto_efficiency_agrees_with_fresh_generation(overlay):
+    """Veto: no beam-background barrel cluster above 0.1 GeV. Its efficiency from the pool
+    (kernel events) agrees with fresh per-event generation (numpy reference functions) and
+    with the analytic Poisson value exp(-mu (1 - f) exp(-(0.1 - E_min)/scale))."""
+    reco, _ = overlay
+    b = CARD.beam_background
+    n = len(reco)
+    bkg = reco.clusters[reco.clusters.isBeamBackground]
+    veto_pool = ak.to_numpy(~ak.any((bkg.clusterReg == 2) & (bkg.E > 0.1), axis=1))
+    fresh = beam_background_clusters(n, b, CARD.calorimeter, np.random.default_rng(33))
+    hit = (fresh["region"] == 2) & (fresh["E"] > 0.1)
+    veto_fresh = np.bincount(fresh["event"][hit], minlength=n) == 0
+    analytic = math.exp(
+        -b.photons_mean
+        * (1 - b.photon_endcap_fraction)
+        * math.exp(-(0.1 - b.photon_energy_min) / b.photon_energy_scale)
+    )
+    var = analytic * (1 - analytic)
+    # pool efficiency: sampling error of the n events plus the pool's own error
+    sigma = math.sqrt(var * (1 / n + 1 / POOL_SIZE) + var / n)
+    assert abs(veto_pool.mean() - veto_fresh.mean()) < 4.5 * sigma
+    assert abs(veto_pool.mean() - analytic) < 4.5 * math.sqrt(var * (1 / n + 1 / POOL_SIZE))
+    assert abs(veto_fresh.mean() - analytic) < 4.5 * math.sqrt(var / n)
 
 
 # --------------------------------------------------------------------------- kernel vs numpy

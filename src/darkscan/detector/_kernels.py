@@ -1,19 +1,23 @@
 """Fused numba kernel of the fast simulation: all stages in one pass over the events.
 
-:func:`simulate_flat` runs tracking, ECL deposits/merging/smearing, K_L clusters, beam
-background, particle identification, vertexing and the trigger for flattened truth particles
-in a single loop over events (one event at a time, everything in registers and small
-per-event scratch buffers), drawing its random numbers inside the kernel from the
-``numpy.random.Generator`` objects passed in (numba >= 0.56 supports Generator objects in
-nopython mode; its draws are bit-identical to numpy's for the same state, and the Python
-objects' states advance). The physics is that of the plain numpy stage functions
+:func:`simulate_flat` runs tracking, ECL deposits/merging/smearing, K_L clusters, the
+beam-background overlay, particle identification, vertexing and the trigger for flattened
+truth particles in a single loop over events (one event at a time, everything in registers
+and small per-event scratch buffers). The physics is that of the plain numpy stage functions
 (:mod:`~darkscan.detector.tracking`, :mod:`~darkscan.detector.calorimeter`,
 :mod:`~darkscan.detector.pid`, :mod:`~darkscan.detector.beam_background`,
 :mod:`~darkscan.detector.vertexing`, :mod:`~darkscan.detector.trigger`), which stay the
 readable reference; ``tests/detector/test_kernels.py`` checks one against the other.
 
-Random draws (one Generator per stage, so changing one stage's card leaves the draws of the
-others unchanged; within a stage, draws are consumed in event order, particle order):
+Random numbers are drawn inside the kernel from seven xoshiro256++ streams, one per stage
+(:mod:`darkscan.detector._random`: uniforms from the top 53 bits, normals by the 256-layer
+ziggurat; about 0.7 ns per uniform and 1.7 ns per normal, inlined, against 4.9 and 3.0 ns
+through a ``numpy.random.Generator`` in numba, whose every draw is an indirect call into the
+bit generator: ``benchmarks/bench_detector.py``). Each stream is seeded through SplitMix64 by one 64-bit integer drawn from
+that stage's ``numpy.random.Generator`` (:func:`darkscan.detector.simulate._stage_states`), so
+the numpy seeding (SeedSequence per chunk) and its reproducibility are unchanged, and changing
+one stage's card leaves the draws of the other stages unchanged. Within a stage, draws are
+consumed in event order, particle order:
 
 tracking
     one uniform per track candidate (efficiency); five normals per found track (pT, theta,
@@ -27,11 +31,8 @@ calorimeter
 klm
     one uniform per K_L candidate; two normals per KLM cluster.
 beam_background
-    first, one uniform per event giving both Poisson counts (photons by inverse CDF, tracks
-    by inverse CDF of the rescaled remainder, which is uniform and independent); then per
-    extra cluster one standard exponential (energy) and one uniform split into two (region
-    and cos(theta) by conditional rescaling, phi); per extra track one exponential (pT), one
-    uniform split into two (cos(theta); charge and phi) and two normals (d0, z0).
+    one uniform per run of :data:`POOL_RUN` (4096) events: the start entry in the overlay
+    pool (below); nothing if the card has no beam background.
 pid
     two uniforms per track, each split into two (26 and 27 significant bits: far below the
     float32 precision the ID variables are stored with), one per hypothesis.
@@ -43,33 +44,61 @@ trigger
 
 The splitting of one uniform ``u`` into two, ``a = floor(2^26 u)/2^26`` and
 ``b = 2^26 u - floor(2^26 u)``, gives two independent uniforms of 26 and 27 bits; the
-conditional rescaling ``u/p`` (given ``u < p``) or ``(u - p)/(1 - p)`` (given ``u >= p``)
-is again uniform and independent of the decision. Both are exact in distribution up to the
-granularity of the remaining bits (>= 2^-24 here, below the float32 storage precision).
+conditional rescaling ``u/p`` (given ``u < p``) is again uniform and independent of the
+decision. Both are exact in distribution up to the granularity of the remaining bits
+(>= 2^-24 here, below the float32 storage precision).
+
+Beam background is overlaid from a pool, as basf2 overlays recorded random-trigger
+background events: :func:`darkscan.detector.beam_background.background_pool` generates
+``POOL_SIZE = 2^18`` background events once per process and card content (with the numpy
+reference functions and a fixed seed, so the same Poisson counts and spectra as the
+reference path), and each simulated event copies the clusters and tracks of one entry. The
+events of a run of :data:`POOL_RUN` events take consecutive entries from a random start
+(cyclically): the pool (about 10 MB) does not stay in cache while the outputs stream out,
+and a random entry per event cost a cache miss per event (~400 ns), consecutive entries
+stream at ~30 ns per event. What is reused: the background objects (each entry serves ~4
+events of a 1M-event call, and every sample simulated with the card sees the same pool), so
+background-dependent quantities (veto efficiencies, extra-cluster multiplicities) carry the
+pool's statistical error ``~ sqrt(p (1 - p) / 2^18)`` on top of their sampling error, and
+that part is common to all samples simulated with the card. The trigger conditions of the
+background clusters (single-photon flag, count above the three-photon energy) are
+precomputed per entry from the same float64 values (:func:`pool_trigger_summary`), so the
+decisions are those of evaluating them per event. The numpy reference path keeps generating
+fresh background per event.
 
 Kinematics are computed in float64 inside the kernel and stored in float32. To keep
 libm calls off the hot path the smeared track and cluster directions are obtained by
 rotating the true direction cosines by the smearing angles (:func:`cos_sin_small`: Taylor
 polynomials exact to double precision) and arctan2 is the Cephes rational approximation
-(:func:`fast_atan2`, branch-free, relative error ~2e-16); divisions by the same quantity
-are done once as a reciprocal and multiplied; results differ from the numpy reference at the
-level of a few double ulp only (invisible in the float32 outputs, up to rare last-bit
-roundings). The tracking efficiency ``plateau (1 - exp(-x))`` is compared with its uniform
-lazily (:func:`track_found`: same decisions, no ``expm1`` call for most tracks). The kernels
-are compiled with the LLVM fast-math flag ``nnan`` only (no NaN occurs: the inputs are finite
-and divisions guarded), which leaves every result bit-identical, so the compiled kernel still
-equals its plain-Python execution bit for bit. The beam-background objects are generated for
-blocks of 4096 events at a time (draws first, then the kinematics), in the same draw order as
-event by event.
+(:func:`fast_atan2`, branch-free, two divisions, relative error ~2e-16); divisions by the
+same quantity are done once as a reciprocal and multiplied, and the PID draws use
+precomputed reciprocals of the card's probabilities (:func:`_draw_id_table`,
+:func:`_draw_id_turn_on`: the same formulas without dividing per track); results differ from
+the numpy reference at the level of a few double ulp only (invisible in the float32 outputs,
+up to rare last-bit roundings). The tracking efficiency ``plateau (1 - exp(-x))`` is
+compared with its uniform lazily (:func:`track_found`: same decisions, no ``expm1`` call for
+most tracks). The kernels are compiled with the LLVM fast-math flag ``nnan`` only (no NaN
+occurs: the inputs are finite and divisions guarded), which leaves every result
+bit-identical, so the compiled kernel still equals its plain-Python execution bit for bit
+(the random-number functions it calls are compiled in both; their own ``py_func`` equality
+is tested in ``tests/detector/test_random.py``).
+
+Note on numba's on-disk cache: the kernel inlines the generator of
+:mod:`darkscan.detector._random`, but numba keys a function's cache on its own source file
+only; after editing ``_random.py`` clear ``__pycache__`` (or touch this file).
 
 References
 ----------
-numba documentation, "Supported NumPy features: random, Generator objects" (numba 0.56+).
+D. Blackman, S. Vigna, ACM Trans. Math. Softw. 47 (2021) 36, arXiv:1805.01407
+(xoshiro256++); G. Marsaglia, W. W. Tsang, J. Stat. Softw. 5 (2000) 8 (ziggurat); see
+:mod:`darkscan.detector._random`.
 S. L. Moshier, "Methods and Programs for Mathematical Functions" (1989), Cephes atan.c
 (rational approximation of atan).
-D. E. Knuth, TAOCP vol. 2, sec. 3.4.1 (inverse-transform sampling of discrete
-distributions); L. Devroye, "Non-Uniform Random Variate Generation" (1986), ch. II.2
-(inversion) and ch. I.4 (re-use of uniforms after a comparison).
+L. Devroye, "Non-Uniform Random Variate Generation" (1986), ch. II.2 (inversion) and ch. I.4
+(re-use of uniforms after a comparison).
+Belle II background overlay: basf2 documentation, "Background Package" (overlay of raw hits
+of random-trigger events, the default method; software.belle2.org, sphinx/background);
+G. Gaudino, "Run Dependent Monte Carlo at Belle II", arXiv:2601.19728.
 """
 
 from __future__ import annotations
@@ -79,11 +108,14 @@ import math
 import numba
 import numpy as np
 
+from darkscan.detector._random import normal as _normal
+from darkscan.detector._random import uniform as _uniform
+
 __all__ = [
     "COUNTER_STAGES",
     "cos_sin_small",
     "fast_atan2",
-    "poisson_cdf_table",
+    "pool_trigger_summary",
     "simulate_flat",
     "split_uniform",
     "track_found",
@@ -100,8 +132,8 @@ COUNTER_STAGES = (
     "trigger",
 )
 _TRK, _CAL, _PID, _KLM, _BKG, _VTX, _TRG = range(7)
-# columns of the draw counter: calls of random(), standard_normal(), standard_exponential()
-_UNI, _NOR, _EXP = range(3)
+# columns of the draw counter: uniform, normal and exponential draws
+_UNI, _NOR, _EXP = range(3)  # (no exponentials since the overlay pool: column kept)
 
 _DEG = 180.0 / np.pi
 _TWO26 = 67108864.0
@@ -123,7 +155,6 @@ _EFF_X20 = 1.0 - 3e-9
 _SPECIES_PDG = np.array([11, 13, 211, 321, 2212], dtype=np.int64)
 _SPECIES_MASS = np.array([0.51099895e-3, 0.1056583755, 0.13957039, 0.493677, 0.93827208816])
 _SPECIES_CHARGE_POS = np.array([-1, -1, 1, 1, 1], dtype=np.int64)
-_M_PI = 0.13957039
 # own species of the PID hypotheses in the order muon, electron, pion, kaon
 _HYP_SPECIES = np.array([1, 0, 2, 3], dtype=np.int64)
 
@@ -139,66 +170,6 @@ def split_uniform(u):  # pragma: no cover - numba
     x = u * _TWO26
     hi = math.floor(x)
     return hi / _TWO26, x - hi
-
-
-def poisson_cdf_table(mean: float) -> np.ndarray:
-    """Cumulative Poisson probabilities ``P(N <= k)``, k = 0..K, for inverse-CDF sampling.
-
-    ``K`` is the first k where ``1 - P(N <= k) < 1e-17`` (at least 1); the last entry is
-    set to 1 (the truncated tail has probability below 1e-17).
-
-    >>> [round(float(x), 6) for x in poisson_cdf_table(2.0)[:3]]
-    [0.135335, 0.406006, 0.676676]
-    """
-    mean = float(mean)
-    if mean == 0.0:
-        return np.ones(1)
-    k_max = int(mean + 40.0 * math.sqrt(mean) + 40.0)
-    k = np.arange(k_max + 1)
-    log_pmf = k * math.log(mean) - mean - np.array([math.lgamma(x + 1.0) for x in k])
-    cdf = np.cumsum(np.exp(log_pmf))
-    last = int(np.searchsorted(cdf, 1.0 - 1e-17))
-    cdf = cdf[: min(last, k_max) + 1].copy()
-    cdf[-1] = 1.0
-    return cdf
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _poisson_index(u, cdf):  # pragma: no cover - numba
-    """Smallest k with u < cdf[k] (k <= len(cdf) - 1): a branch-free count over the first 16
-    entries of the non-decreasing table (those with cdf[j] <= u form a prefix), then a linear
-    search beyond."""
-    n = cdf.shape[0]
-    m = min(n - 1, 16)
-    k = 0
-    for j in range(m):
-        k += u >= cdf[j]
-    if k == m:
-        while k < n - 1 and u >= cdf[k]:
-            k += 1
-    return k
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _poisson_inverse(u, cdf):  # pragma: no cover - numba
-    """Smallest k with u < cdf[k], and the rescaled remainder (uniform, independent of k)."""
-    k = _poisson_index(u, cdf)
-    lo = cdf[k - 1] if k > 0 else 0.0
-    width = cdf[k] - lo
-    rest = (u - lo) / width if width > 0.0 else 0.0
-    if rest >= 1.0:
-        rest = 1.0 - 2.0**-53
-    elif rest < 0.0:
-        rest = 0.0
-    return k, rest
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _fill_normals(rng, buf, n):  # pragma: no cover - numba
-    """buf[:n] = n standard normals (one call site per use keeps the inlined ziggurat code
-    small)."""
-    for k in range(n):
-        buf[k] = rng.standard_normal()
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -219,13 +190,20 @@ def _wrap(phi):  # pragma: no cover - numba
     return math.atan2(math.sin(phi), math.cos(phi))
 
 
+# 1/(2k)! for k = 1..6 and 1/(2k+1)! for k = 1..5 (Taylor coefficients of cos and sin)
+_COS_C = (1 / 2, 1 / 24, 1 / 720, 1 / 40320, 1 / 3628800, 1 / 479001600)
+_SIN_C = (1 / 6, 1 / 120, 1 / 5040, 1 / 362880, 1 / 39916800)
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
 def cos_sin_small(d):  # pragma: no cover - numba
     """(cos d, sin d): Taylor polynomials to order 12/11 for |d| < 0.1 (truncation error
-    below 1e-25, i.e. exact to double precision), libm otherwise.
+    below 1e-22, i.e. exact to double precision), libm otherwise.
 
     Used to rotate direction cosines by the small smearing angles without atan2/sin/cos
-    per particle.
+    per particle. Horner form in ``d^2`` with the inverse factorials as constants: only
+    multiplications (a division by a constant stays a division without fast-math
+    reciprocals, and ten of them cost more than the rest of the rotation).
 
     >>> c, s = cos_sin_small(0.05)
     >>> abs(c - math.cos(0.05)) < 1e-16, abs(s - math.sin(0.05)) < 1e-17
@@ -233,17 +211,15 @@ def cos_sin_small(d):  # pragma: no cover - numba
     """
     if abs(d) < 0.1:
         d2 = d * d
-        c = 1.0 - d2 / 2.0 * (
-            1.0
+        c = 1.0 - d2 * (
+            _COS_C[0]
             - d2
-            / 12.0
-            * (1.0 - d2 / 30.0 * (1.0 - d2 / 56.0 * (1.0 - d2 / 90.0 * (1.0 - d2 / 132.0))))
+            * (_COS_C[1] - d2 * (_COS_C[2] - d2 * (_COS_C[3] - d2 * (_COS_C[4] - d2 * _COS_C[5]))))
         )
         s = d * (
             1.0
             - d2
-            / 6.0
-            * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0 * (1.0 - d2 / 72.0 * (1.0 - d2 / 110.0))))
+            * (_SIN_C[0] - d2 * (_SIN_C[1] - d2 * (_SIN_C[2] - d2 * (_SIN_C[3] - d2 * _SIN_C[4]))))
         )
         return c, s
     return math.cos(d), math.sin(d)
@@ -275,8 +251,9 @@ def fast_atan2(y, x):  # pragma: no cover - numba
     data-dependent branches; zeros handled by libm.
 
     Octant reduction: ``a = min(|x|, |y|) / max(|x|, |y|)`` in [0, 1]; for ``a > 0.66`` the
-    Cephes step ``atan(a) = pi/4 + atan((a - 1)/(a + 1))``; then ``pi/2 - r`` if
-    ``|y| > |x|``, ``pi - r`` if ``x < 0`` and the sign of ``y``. All choices are selects, so
+    Cephes step ``atan(a) = pi/4 + atan((a - 1)/(a + 1))``, with ``(a - 1)/(a + 1)``
+    computed as ``(min - max)/(min + max)`` (two divisions in all: the argument and
+    ``P/Q``); then ``pi/2 - r`` if ``|y| > |x|``, ``pi - r`` if ``x < 0`` and the sign of ``y``. All choices are selects, so
     the random directions of tracks and clusters cause no branch mispredictions (the
     branching version cost about 20 ns per call here).
 
@@ -288,9 +265,12 @@ def fast_atan2(y, x):  # pragma: no cover - numba
     ax = abs(x)
     ay = abs(y)
     steep = ay > ax
-    a = (ax if steep else ay) / (ay if steep else ax)
-    big = a > 0.66
-    t = (a - 1.0) / (a + 1.0) if big else a
+    lo = ax if steep else ay
+    hi = ay if steep else ax
+    # a = lo/hi; for a > 0.66 the reduced argument (a - 1)/(a + 1) = (lo - hi)/(lo + hi):
+    # one division either way
+    big = lo > 0.66 * hi
+    t = ((lo - hi) if big else lo) / ((lo + hi) if big else hi)
     z = t * t
     p = (((_ATAN_P[0] * z + _ATAN_P[1]) * z + _ATAN_P[2]) * z + _ATAN_P[3]) * z + _ATAN_P[4]
     q = ((((z + _ATAN_Q[0]) * z + _ATAN_Q[1]) * z + _ATAN_Q[2]) * z + _ATAN_Q[3]) * z + _ATAN_Q[4]
@@ -322,20 +302,30 @@ def track_found(u, x, plateau):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _logistic(x):  # pragma: no cover - numba
-    """1/(1 + exp(-x)); exactly 1.0 in double precision for x > 40 (exp(-40) < 2^-54)."""
-    if x > 40.0:
-        return 1.0
-    return 1.0 / (1.0 + math.exp(-x))
+def _draw_id_table(u, q, inv_2q, inv_2q1):  # pragma: no cover - numba
+    """:func:`darkscan.detector.pid.draw_id` for a constant probability ``q`` with its
+    reciprocals ``1/(2q)`` and ``1/(2(1 - q))`` precomputed: ``1 - u/(2q)`` if ``u < q``,
+    else ``(1 - u)/(2(1 - q))`` (never reached for q = 1). Both values are computed and one
+    selected: no branch on the random ``u``."""
+    hit = 1.0 - u * inv_2q
+    miss = (1.0 - u) * inv_2q1
+    return hit if u < q else miss
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _draw_id(prob, u):  # pragma: no cover - numba
-    """Same map as :func:`darkscan.detector.pid.draw_id`."""
-    if u < prob:
-        return 1.0 - u / (2.0 * prob)
-    if prob < 1.0:
-        return (1.0 - u) / (2.0 * (1.0 - prob))
+def _draw_id_turn_on(u, x, eff, inv_2eff):  # pragma: no cover - numba
+    """:func:`darkscan.detector.pid.draw_id` for ``q = eff / (1 + exp(-x))`` (the logistic
+    turn-on of the own hypothesis) without dividing by ``q``: with ``w = 1 + exp(-x)``,
+    ``u < q`` is ``u w < eff``, ``u/(2q) = u w/(2 eff)`` and ``(1 - u)/(2(1 - q)) =
+    (1 - u) w / (2 (w - eff))``. ``exp(-x)`` is skipped above x = 40 (exactly 0 in double
+    precision next to 1) and capped at exp(700) (q < 1e-304: no overflow)."""
+    w = 1.0 if x > 40.0 else 1.0 + math.exp(min(-x, 700.0))
+    uw = u * w
+    if uw < eff:
+        return 1.0 - uw * inv_2eff
+    den = w - eff
+    if den > 0.0:
+        return (1.0 - u) * w / (2.0 * den)
     return 0.5
 
 
@@ -351,101 +341,68 @@ def _ecl_region(cos_theta, cos_edge):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _count_background(n_events, cdf_photons, cdf_tracks, rng, counter):  # pragma: no cover
-    n_ph = np.empty(n_events, dtype=np.int64)
-    n_tr = np.empty(n_events, dtype=np.int64)
-    draw = cdf_photons.shape[0] > 1 or cdf_tracks.shape[0] > 1
-    for e in range(n_events):
-        if draw:
-            u = rng.random()
-            counter[_BKG, _UNI] += 1
-            k, rest = _poisson_inverse(u, cdf_photons)
-            n_ph[e] = k
-            n_tr[e] = _poisson_index(rest, cdf_tracks)
-        else:
-            n_ph[e] = 0
-            n_tr[e] = 0
-    return n_ph, n_tr
+def _single_photon(ec, th, ph, reg, trg):  # pragma: no cover - numba
+    """Whether one cluster (float64 energy, theta, phi, region) fires the single-photon line's
+    condition (CM energy from the first row of the lab -> CM transformation; with the cheap
+    upper bound ``E trg[21]`` checked first)."""
+    if trg[16] > 0.5 and reg != 2:
+        return False
+    if not ec * trg[21] > trg[15]:
+        return False
+    st = math.sin(th)
+    e_cms = ec * (
+        trg[17] + trg[18] * st * math.cos(ph) + trg[19] * st * math.sin(ph) + trg[20] * math.cos(th)
+    )
+    return e_cms > trg[15]
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _background_objects(
-    e0, e1, n_ph, n_tr, bkg, cal, rng, counter, raw_t, raw_c, trk, charge, clu, region
-):  # pragma: no cover - numba
-    """Beam-background tracks and clusters of events e0..e1-1 into the scratch arrays (draws
-    in event order: the tracks, then the clusters of each event), in two passes: the draws
-    first, then the kinematics in a loop without calls (independent iterations overlap in
-    the CPU).
+def pool_trigger_summary(c_off, energy, theta, phi, region, trg):  # pragma: no cover - numba
+    """Per background-pool entry: whether one of its clusters fires the single-photon
+    condition, and how many pass the three-photon energy cut (float64 values, the same
+    tests the kernel applies to the event's own clusters).
 
-    Fills float64 track columns ``trk`` (10, n: px, py, pz, E, p, pt, cosTheta, phi, d0,
-    z0), int8 ``charge``, float64 cluster columns ``clu`` (4, n: E, theta, phi, cosTheta)
-    and int8 ``region``.
+    Returns int64 (2, n_pool).
     """
-    it = 0
-    ic = 0
-    for e in range(e0, e1):
-        for _ in range(n_tr[e]):
-            raw_t[0, it] = rng.standard_exponential()
-            raw_t[1, it] = rng.random()
-            raw_t[2, it] = rng.standard_normal()
-            raw_t[3, it] = rng.standard_normal()
-            it += 1
-        for _ in range(n_ph[e]):
-            raw_c[0, ic] = rng.standard_exponential()
-            raw_c[1, ic] = rng.random()
-            ic += 1
-    nt_all = it
-    nc_all = ic
-    counter[_BKG, _EXP] += nt_all + nc_all
-    counter[_BKG, _UNI] += nt_all + nc_all
-    counter[_BKG, _NOR] += 2 * nt_all
-    # tracks: pT = pt_min + Exp(scale); cos(theta) uniform in the CDC acceptance (first
-    # half of the split uniform); charge and phi from the second half
-    bkg_c_lo = math.cos(math.radians(bkg[9]))  # tracking theta_max
-    bkg_c_hi = math.cos(math.radians(bkg[8]))  # tracking theta_min
-    for k in range(nt_all):
-        pt_s = bkg[5] + bkg[6] * raw_t[0, k]
-        ua, ub = split_uniform(raw_t[1, k])
-        cos_s = bkg_c_lo + (bkg_c_hi - bkg_c_lo) * ua
-        sin_s = math.sqrt(max(1.0 - cos_s * cos_s, 0.0))
-        neg = ub < 0.5
-        w = 2.0 * ub if neg else 2.0 * ub - 1.0
-        charge[k] = -1 if neg else 1
-        ph_s = _PI * (2.0 * w - 1.0)
-        p_s = pt_s / sin_s
-        trk[0, k] = pt_s * math.cos(ph_s)
-        trk[1, k] = pt_s * math.sin(ph_s)
-        trk[2, k] = pt_s * cos_s / sin_s
-        trk[3, k] = math.sqrt(p_s * p_s + _M_PI * _M_PI)
-        trk[4, k] = p_s
-        trk[5, k] = pt_s
-        trk[6, k] = cos_s
-        trk[7, k] = ph_s
-        trk[8, k] = bkg[10] * raw_t[2, k]
-        trk[9, k] = bkg[11] * raw_t[3, k]
-    # clusters: E = E_min + Exp(scale); region (forward/backward endcap with probability
-    # f/2 each, barrel otherwise) and cos(theta) uniform inside it from the first half of
-    # the split uniform (conditional rescaling), phi from the second half
-    cos_edge = np.empty(6)
-    for k in range(6):
-        cos_edge[k] = math.cos(math.radians(cal[k]))
-    f_end = bkg[3]
-    for k in range(nc_all):
-        ua, ub = split_uniform(raw_c[1, k])
-        fwd = ua < 0.5 * f_end
-        end = ua < f_end
-        reg = 1 if fwd else (3 if end else 2)
-        lo = 0.0 if fwd else (0.5 * f_end if end else f_end)
-        width = 0.5 * f_end if end else 1.0 - f_end
-        w = (ua - lo) / width
-        c_lo = cos_edge[2 * reg - 1]
-        c_hi = cos_edge[2 * reg - 2]
-        cos_b = c_lo + (c_hi - c_lo) * w
-        clu[0, k] = bkg[1] + bkg[2] * raw_c[0, k]
-        clu[1, k] = fast_atan2(math.sqrt((1.0 - cos_b) * (1.0 + cos_b)), cos_b)
-        clu[2, k] = _PI * (2.0 * ub - 1.0)
-        clu[3, k] = cos_b
-        region[k] = reg
+    n = c_off.shape[0] - 1
+    out = np.zeros((2, n), dtype=np.int64)
+    for j in range(n):
+        for k in range(c_off[j], c_off[j + 1]):
+            if _single_photon(energy[k], theta[k], phi[k], region[k], trg):
+                out[0, j] = 1
+            if energy[k] > trg[23]:
+                out[1, j] += 1
+    return out
+
+
+#: Events per run of consecutive beam-background pool entries (one uniform per run).
+POOL_RUN = 4096
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pool_indices(n_events, pool_hdr, st, counter):  # pragma: no cover - numba
+    """Background-pool entry of each event: for each run of :data:`POOL_RUN` events one
+    uniform gives a random start entry, and the run takes the consecutive entries from
+    there (cyclically). Consecutive entries keep the pool reads sequential (a random entry
+    per event costs a cache miss per event: several hundred ns). No draws if the pool is
+    empty. Returns the entries and the total numbers of overlaid clusters and tracks."""
+    n_pool = pool_hdr.shape[0] - 1
+    idx = np.zeros(n_events, dtype=np.int64)
+    n_cl = 0
+    n_tr = 0
+    if n_pool > 0:
+        j = 0
+        for e in range(n_events):
+            if e % POOL_RUN == 0:
+                j = min(np.int64(_uniform(st) * n_pool), n_pool - 1)
+                counter[_BKG, _UNI] += 1
+            idx[e] = j
+            n_cl += pool_hdr[j + 1, 0] - pool_hdr[j, 0]
+            n_tr += pool_hdr[j + 1, 1] - pool_hdr[j, 1]
+            j += 1
+            if j == n_pool:
+                j = 0
+    return idx, n_cl, n_tr
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -466,20 +423,13 @@ def _simulate_kernel(  # pragma: no cover - numba
     cal,
     pid,
     klm,
-    bkg,
-    cdf_photons,
-    cdf_tracks,
     vtx,
     trg,
-    rng_trk,
-    rng_cal,
-    rng_pid,
-    rng_klm,
-    rng_bkg,
-    rng_vtx,
-    rng_trg,
-    n_ph,
-    n_tr,
+    pool_hdr,
+    pool_c,
+    pool_t,
+    bkg_idx,
+    states,
     t_off,
     t_f,
     t_i,
@@ -502,12 +452,24 @@ def _simulate_kernel(  # pragma: no cover - numba
 ):
     """Body of :func:`simulate_flat`: fills the preallocated outputs (see there)."""
     n_events = p_off.shape[0] - 1
+    # one xoshiro256++ stream per stage (rows of ``states``, advanced in place)
+    st_trk = states[_TRK]
+    st_cal = states[_CAL]
+    st_pid = states[_PID]
+    st_klm = states[_KLM]
+    st_vtx = states[_VTX]
+    st_trg = states[_TRG]
     # per-event scratch, sized for the largest event
     max_p = 1
     for e in range(n_events):
         max_p = max(max_p, p_off[e + 1] - p_off[e])
-    max_t = max_p + (n_tr.max() if n_events else 0) + 1
-    max_c = max_p + (n_ph.max() if n_events else 0) + 1
+    has_pool = pool_hdr.shape[0] > 1
+    max_t = max_p + 1
+    if has_pool:
+        for e in range(n_events):
+            jb = bkg_idx[e]
+            max_t = max(max_t, max_p + pool_hdr[jb + 1, 1] - pool_hdr[jb, 1] + 1)
+    max_c = max_p + 1
     s_pt = np.empty(max_t)  # float64 track pT, phi, muonID (trigger), mother, charge
     s_phi = np.empty(max_t)
     s_p = np.empty(max_t)
@@ -524,7 +486,7 @@ def _simulate_kernel(  # pragma: no cover - numba
     d_cl = np.empty(max_p, dtype=np.int64)
     cl_alive_e = np.empty(max_p)
     cl_alive = np.empty(max_p, dtype=np.bool_)
-    s_ce = np.empty(max_c)  # float64 cluster E, theta, phi, region (trigger)
+    s_ce = np.empty(max_c)  # float64 cluster E, theta, phi, region (trigger; own clusters)
     s_cth = np.empty(max_c)
     s_cph = np.empty(max_c)
     s_creg = np.empty(max_c, dtype=np.int64)
@@ -533,21 +495,6 @@ def _simulate_kernel(  # pragma: no cover - numba
     s_vdr = np.empty(max_p)
     s_vpt1 = np.empty(max_p)
     s_vpt2 = np.empty(max_p)
-    gbuf = np.empty(8)
-    # beam background: generated block by block (draws, then kinematics), used per event
-    block = 4096
-    max_bt = 1
-    max_bc = 1
-    for b0 in range(0, n_events, block):
-        b1 = min(b0 + block, n_events)
-        max_bt = max(max_bt, n_tr[b0:b1].sum())
-        max_bc = max(max_bc, n_ph[b0:b1].sum())
-    raw_t = np.empty((4, max_bt))
-    raw_c = np.empty((2, max_bc))
-    bkg_trk = np.empty((10, max_bt))
-    bkg_q = np.empty(max_bt, dtype=np.int8)
-    bkg_clu = np.empty((4, max_bc))
-    bkg_reg = np.empty(max_bc, dtype=np.int8)
 
     # card constants
     cos_lo, cos_hi, pt_min, plateau, pt_scale, max_rxy = (
@@ -569,21 +516,34 @@ def _simulate_kernel(  # pragma: no cover - numba
     for h in range(4):
         pid_cos[h, 0] = math.cos(math.radians(pid[h, 3]))
         pid_cos[h, 1] = math.cos(math.radians(pid[h, 4]))
+    # PID reciprocals: turn-on widths and efficiencies; mis-ID probabilities q with
+    # 1/(2q) and 1/(2(1-q)) (see _draw_id_table)
+    pid_inv_w = np.empty(4)
+    pid_inv2eff = np.empty(4)
+    mis = np.zeros((3, 4, 5))
+    for h in range(4):
+        pid_inv_w[h] = 1.0 / pid[h, 2]
+        pid_inv2eff[h] = 0.5 / pid[h, 0] if pid[h, 0] > 0.0 else 0.0
+        for sp in range(5):
+            q = pid[h, 5 + sp]
+            mis[0, h, sp] = q
+            mis[1, h, sp] = 0.5 / q if q > 0.0 else 0.0
+            mis[2, h, sp] = 0.5 / (1.0 - q) if q < 1.0 else 0.0
 
     nt = 0
     nc = 0
     nk = 0
     nv = 0
-    ib_t = 0
-    ib_c = 0
+    # draw counts (kept in registers, stored into ``counter`` at the end)
+    n_trk_u = n_trk_n = n_cal_u = n_cal_n = n_pid_u = 0
+    n_klm_u = n_klm_n = n_vtx_u = n_vtx_n = n_trg_u = 0
     for e in range(n_events):
-        if e % block == 0:
-            _background_objects(
-                e, min(e + block, n_events), n_ph, n_tr, bkg, cal, rng_bkg, counter,
-                raw_t, raw_c, bkg_trk, bkg_q, bkg_clu, bkg_reg,
-            )  # fmt: skip
-            ib_t = 0
-            ib_c = 0
+        # beam-background overlay: pool entry of this event (none without a pool)
+        jb = bkg_idx[e]
+        jb_c0 = pool_hdr[jb, 0] if has_pool else 0
+        jb_c1 = pool_hdr[jb + 1, 0] if has_pool else 0
+        jb_t0 = pool_hdr[jb, 1] if has_pool else 0
+        jb_t1 = pool_hdr[jb + 1, 1] if has_pool else 0
         p0 = p_off[e]
         p1 = p_off[e + 1]
         t_start = nt
@@ -613,8 +573,8 @@ def _simulate_kernel(  # pragma: no cover - numba
                 continue
             pt = math.sqrt(pt2)
             x_eff = (pt - pt_min) * inv_pt_scale
-            counter[_TRK, _UNI] += 1
-            if not track_found(rng_trk.random(), x_eff, plateau):
+            n_trk_u += 1
+            if not track_found(_uniform(st_trk), x_eff, plateau):
                 continue
             # true impact parameters (straight line) and smearing, as in tracking.py
             # (reciprocals computed once and multiplied: a few double ulp from the reference)
@@ -634,9 +594,12 @@ def _simulate_kernel(  # pragma: no cover - numba
             sg_ph = math.sqrt(a[4] * a[4] + (a[5] * inv_pb) ** 2)
             sg_d0 = math.sqrt(a[6] * a[6] + ms_d0 * ms_d0)
             sg_z0 = math.sqrt(a[8] * a[8] + ms_z0 * ms_z0)
-            _fill_normals(rng_trk, gbuf, 5)
-            g0, g1, g2, g3, g4 = gbuf[0], gbuf[1], gbuf[2], gbuf[3], gbuf[4]
-            counter[_TRK, _NOR] += 5
+            g0 = _normal(st_trk)
+            g1 = _normal(st_trk)
+            g2 = _normal(st_trk)
+            g3 = _normal(st_trk)
+            g4 = _normal(st_trk)
+            n_trk_n += 5
             pt_s = abs(pt + sg_pt * g0)
             # theta: rotate (cos, sin) by the smearing angle; the clip at 1e-6 and
             # pi - 1e-6 of the reference only matters within 0.1 rad of the beam axis
@@ -684,19 +647,18 @@ def _simulate_kernel(  # pragma: no cover - numba
             nt += 1
         n_phys_trk = nt - t_start
         # ------------------------------------------------------------ beam-background tracks
-        for _ in range(n_tr[e]):
+        for k in range(jb_t0, jb_t1):
             for f in range(10):
-                t_f[f, nt] = bkg_trk[f, ib_t]
+                t_f[f, nt] = pool_t[k, f]
             t_f[14, nt] = 0.0
             t_i[0, nt] = -1
             t_i[1, nt] = 0
-            t_q[nt] = bkg_q[ib_t]
+            t_q[nt] = np.int8(pool_t[k, 10])
             t_b[nt] = True
-            s_pt[nt - t_start] = bkg_trk[5, ib_t]
-            s_phi[nt - t_start] = bkg_trk[7, ib_t]
-            s_p[nt - t_start] = bkg_trk[4, ib_t]
-            s_cos[nt - t_start] = bkg_trk[6, ib_t]
-            ib_t += 1
+            s_pt[nt - t_start] = pool_t[k, 5]
+            s_phi[nt - t_start] = pool_t[k, 7]
+            s_p[nt - t_start] = pool_t[k, 4]
+            s_cos[nt - t_start] = pool_t[k, 6]
             nt += 1
         t_off[e + 1] = nt
         # ------------------------------------------------------------ PID (all tracks)
@@ -704,19 +666,19 @@ def _simulate_kernel(  # pragma: no cover - numba
             sp = _species(abs(t_i[1, t])) if not t_b[t] else 2
             p_s = s_p[t - t_start]
             cos_s = s_cos[t - t_start]
-            u_a, u_b = split_uniform(rng_pid.random())
-            u_c, u_d = split_uniform(rng_pid.random())
-            counter[_PID, _UNI] += 2
+            u_a, u_b = split_uniform(_uniform(st_pid))
+            u_c, u_d = split_uniform(_uniform(st_pid))
+            n_pid_u += 2
             for h in range(4):
-                if cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]:
-                    if sp == _HYP_SPECIES[h]:
-                        prob = pid[h, 0] * _logistic((p_s - pid[h, 1]) / pid[h, 2])
-                    else:
-                        prob = pid[h, 5 + sp]
-                else:
-                    prob = 0.0
                 u = u_a if h == 0 else (u_b if h == 1 else (u_c if h == 2 else u_d))
-                t_f[10 + h, t] = _draw_id(prob, u)
+                if not (cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]):
+                    t_f[10 + h, t] = (1.0 - u) * 0.5  # probability 0
+                elif sp == _HYP_SPECIES[h]:
+                    t_f[10 + h, t] = _draw_id_turn_on(
+                        u, (p_s - pid[h, 1]) * pid_inv_w[h], pid[h, 0], pid_inv2eff[h]
+                    )
+                else:
+                    t_f[10 + h, t] = _draw_id_table(u, mis[0, h, sp], mis[1, h, sp], mis[2, h, sp])
             s_mu[t - t_start] = t_f[10, t]
         # ------------------------------------------------------------ ECL deposits
         nd = 0
@@ -740,8 +702,8 @@ def _simulate_kernel(  # pragma: no cover - numba
             region = _ecl_region(pzi * inv_p, cos_edge)
             if region == 0:
                 continue
-            if apdg != 22 and region == 2 and math.sqrt(pt2) < cal[16]:
-                continue  # charged particle curls up before the barrel
+            if (apdg != 22) & (region == 2) & (pt2 < cal[16] * cal[16]):
+                continue  # charged particle curls up before the barrel (pT < pT_min)
             e_true = np.float64(energy[i])
             mass = 0.0
             s = _species(apdg)
@@ -750,21 +712,21 @@ def _simulate_kernel(  # pragma: no cover - numba
             kinetic = max(e_true - mass, 0.0)
             mip = is_mu
             if is_em:
-                counter[_CAL, _UNI] += 1
-                if not rng_cal.random() < cal[12]:
+                n_cal_u += 1
+                if not _uniform(st_cal) < cal[12]:
                     continue
                 dep = e_true
             elif is_had:
-                u = rng_cal.random()
-                counter[_CAL, _UNI] += 1
+                u = _uniform(st_cal)
+                n_cal_u += 1
                 if u < cal[15]:
                     v = u / cal[15]
                     dep = min(cal[13] + v * max(kinetic - cal[13], 0.0), kinetic)
                 else:
                     mip = True
             if mip:
-                counter[_CAL, _NOR] += 1
-                dep = min(max(cal[13] + cal[14] * rng_cal.standard_normal(), 0.0), kinetic)
+                n_cal_n += 1
+                dep = min(max(cal[13] + cal[14] * _normal(st_cal), 0.0), kinetic)
             if not dep > 0.0:
                 continue
             d_e[nd] = dep
@@ -806,25 +768,26 @@ def _simulate_kernel(  # pragma: no cover - numba
             lead = -1
             best = -1.0
             for k in range(nd):
-                if d_cl[k] == c:
-                    dk = d_e[k]
-                    e_sum += dk
-                    vxs += dk * d_ux[k]
-                    vys += dk * d_uy[k]
-                    vzs += dk * d_uz[k]
-                    if s_track_of[d_idx[k]] >= 0:
-                        matched = True
-                    if dk > best:
-                        best = dk
-                        lead = k
+                # selects, no branches (which deposit belongs to which cluster is random);
+                # a deposit of another cluster adds exact zeros
+                inc = d_cl[k] == c
+                dk = d_e[k] if inc else 0.0
+                e_sum += dk
+                vxs += dk * d_ux[k]
+                vys += dk * d_uy[k]
+                vzs += dk * d_uz[k]
+                matched = matched | (inc & (s_track_of[d_idx[k]] >= 0))
+                upd = inc & (dk > best)
+                best = dk if upd else best
+                lead = k if upd else lead
             ee = max(e_sum, 1e-9)
             inv_ee = 1.0 / ee
             # sigma_E/E = a/E (+) b/E^(1/4) (+) c, with (b/E^(1/4))^2 = b^2 sqrt(E)/E
             sg_e = ee * math.sqrt(
                 (cal[6] * inv_ee) ** 2 + cal[7] * cal[7] * math.sqrt(ee) * inv_ee + cal[8] * cal[8]
             )
-            e_reco = e_sum + sg_e * rng_cal.standard_normal()
-            counter[_CAL, _NOR] += 1
+            e_reco = e_sum + sg_e * _normal(st_cal)
+            n_cal_n += 1
             alive = e_reco > cal[11]
             cl_alive[c] = alive
             cl_alive_e[c] = e_reco
@@ -838,10 +801,11 @@ def _simulate_kernel(  # pragma: no cover - numba
             inv_vn = 1.0 / vn
             sin_true = vts * inv_vn
             sg_th = math.sqrt(cal[9] * cal[9] + cal[10] * cal[10] * inv_ee)
-            _fill_normals(rng_cal, gbuf, 2)
-            dth = sg_th * gbuf[0]
-            ph_r = ph_true + sg_th / max(sin_true, 1e-3) * gbuf[1]
-            counter[_CAL, _NOR] += 2
+            g0 = _normal(st_cal)
+            g1 = _normal(st_cal)
+            dth = sg_th * g0
+            ph_r = ph_true + sg_th / max(sin_true, 1e-3) * g1
+            n_cal_n += 2
             th_r = th_true + dth
             if th_r <= 0.0:
                 th_r = 0.0
@@ -872,21 +836,18 @@ def _simulate_kernel(  # pragma: no cover - numba
             if t >= 0 and cl_alive[d_cl[k]]:
                 t_f[14, t] = cl_alive_e[d_cl[k]]
         # ------------------------------------------------------------ beam-background clusters
-        for _ in range(n_ph[e]):
-            c_f[0, nc] = bkg_clu[0, ib_c]
-            c_f[1, nc] = bkg_clu[0, ib_c]
-            c_f[2, nc] = bkg_clu[1, ib_c]
-            c_f[3, nc] = bkg_clu[2, ib_c]
-            c_f[4, nc] = bkg_clu[3, ib_c]
-            c_reg[nc] = bkg_reg[ib_c]
+        # (their trigger conditions are precomputed per pool entry: pool_c_trig)
+        n_clu_ev = nc - c_start
+        for k in range(jb_c0, jb_c1):
+            c_f[0, nc] = pool_c[k, 0]
+            c_f[1, nc] = pool_c[k, 0]
+            c_f[2, nc] = pool_c[k, 1]
+            c_f[3, nc] = pool_c[k, 2]
+            c_f[4, nc] = pool_c[k, 3]
+            c_reg[nc] = np.int8(pool_c[k, 4])
             c_match[nc] = False
             c_b[nc] = True
             c_mc[nc] = -1
-            s_ce[nc - c_start] = bkg_clu[0, ib_c]
-            s_cth[nc - c_start] = bkg_clu[1, ib_c]
-            s_cph[nc - c_start] = bkg_clu[2, ib_c]
-            s_creg[nc - c_start] = bkg_reg[ib_c]
-            ib_c += 1
             nc += 1
         c_off[e + 1] = nc
         # ------------------------------------------------------------ KLM (K_L)
@@ -902,13 +863,14 @@ def _simulate_kernel(  # pragma: no cover - numba
             if not (th_deg >= klm[3] and th_deg <= klm[4]):
                 continue
             p = math.sqrt(pt * pt + pzi * pzi)
-            counter[_KLM, _UNI] += 1
-            if not rng_klm.random() < klm[0] / (1.0 + math.exp(-(p - klm[1]) / klm[2])):
+            n_klm_u += 1
+            if not _uniform(st_klm) < klm[0] / (1.0 + math.exp(-(p - klm[1]) / klm[2])):
                 continue
-            _fill_normals(rng_klm, gbuf, 2)
-            th = min(max(theta + klm[5] * gbuf[0], 0.0), _PI)
-            ph = math.atan2(pyi, pxi) + klm[5] / max(math.sin(theta), 1e-3) * gbuf[1]
-            counter[_KLM, _NOR] += 2
+            g0 = _normal(st_klm)
+            g1 = _normal(st_klm)
+            th = min(max(theta + klm[5] * g0, 0.0), _PI)
+            ph = math.atan2(pyi, pxi) + klm[5] / max(math.sin(theta), 1e-3) * g1
+            n_klm_n += 2
             k_f[0, nk] = th
             k_f[1, nk] = _wrap(ph)
             k_f[2, nk] = math.cos(th)
@@ -954,14 +916,13 @@ def _simulate_kernel(  # pragma: no cover - numba
                         eff = vtx[2] + frac * (vtx[4] - vtx[2])
                     else:
                         eff = 0.0
-                    counter[_VTX, _UNI] += 1
-                    if rng_vtx.random() < eff:
+                    n_vtx_u += 1
+                    if _uniform(st_vtx) < eff:
                         sg = math.sqrt(vtx[5] * vtx[5] + (vtx[6] * rxy) ** 2)
-                        _fill_normals(rng_vtx, gbuf, 3)
-                        xr = x0 + sg * gbuf[0]
-                        yr = y0 + sg * gbuf[1]
-                        zr = z0 + sg * gbuf[2]
-                        counter[_VTX, _NOR] += 3
+                        xr = x0 + sg * _normal(st_vtx)
+                        yr = y0 + sg * _normal(st_vtx)
+                        zr = z0 + sg * _normal(st_vtx)
+                        n_vtx_n += 3
                         dr = math.sqrt(xr * xr + yr * yr)
                         v_f[0, nv] = xr
                         v_f[1, nv] = yr
@@ -979,7 +940,6 @@ def _simulate_kernel(  # pragma: no cover - numba
         v_off[e + 1] = nv
         # ------------------------------------------------------------ trigger
         n_trk_ev = nt - t_start
-        n_clu_ev = nc - c_start
         # two_track
         n_sel = 0
         best = -1.0
@@ -995,39 +955,26 @@ def _simulate_kernel(  # pragma: no cover - numba
                     if not s_pt[t2] > trg[10]:
                         continue
                     d = abs(s_phi[t] - s_phi[t2])  # phi in [-pi, pi]: fold into [0, pi]
-                    if d > _PI:
-                        d = 2.0 * _PI - d
-                    if d > best:
-                        best = d
+                    d = min(d, 2.0 * _PI - d)  # (a select: d > pi is a coin flip for pairs)
+                    best = max(best, d)
             cond0 = best > trg[12]
         # single_muon
+        # (non-short-circuit & and |: no branches on the random muonID values)
         cond1 = False
         for t in range(n_trk_ev):
-            if s_pt[t] > trg[13] and s_mu[t] > trg[14]:
-                cond1 = True
-        # single_photon (CM energy with the first row of the lab -> CM transformation)
+            cond1 = cond1 | ((s_pt[t] > trg[13]) & (s_mu[t] > trg[14]))
+        # single_photon (own clusters, then the overlay entry's precomputed answer)
         cond2 = False
         for c in range(n_clu_ev):
-            if trg[16] > 0.5 and s_creg[c] != 2:
-                continue
-            ec = s_ce[c]
-            if not ec * trg[21] > trg[15]:
-                continue
-            st = math.sin(s_cth[c])
-            e_cms = ec * (
-                trg[17]
-                + trg[18] * st * math.cos(s_cph[c])
-                + trg[19] * st * math.sin(s_cph[c])
-                + trg[20] * math.cos(s_cth[c])
-            )
-            if e_cms > trg[15]:
+            if _single_photon(s_ce[c], s_cth[c], s_cph[c], s_creg[c], trg):
                 cond2 = True
                 break
+        if has_pool and pool_hdr[jb, 2] > 0:
+            cond2 = True
         # three_photon
-        n_hi = 0
+        n_hi = pool_hdr[jb, 3] if has_pool else 0
         for c in range(n_clu_ev):
-            if s_ce[c] > trg[23]:
-                n_hi += 1
+            n_hi += s_ce[c] > trg[23]
         cond3 = n_hi >= trg[22]
         # displaced_vertex
         cond4 = False
@@ -1052,11 +999,21 @@ def _simulate_kernel(  # pragma: no cover - numba
             else:
                 cond = cond4
             if cond:
-                counter[_TRG, _UNI] += 1
-                fired = rng_trg.random() < trg[5 + line] and trg[line] > 0.5
+                n_trg_u += 1
+                fired = (_uniform(st_trg) < trg[5 + line]) & (trg[line] > 0.5)
                 trig[line, e] = fired
-                fired_any = fired_any or fired
+                fired_any = fired_any | fired
         trig[5, e] = fired_any
+    counter[_TRK, _UNI] += n_trk_u
+    counter[_TRK, _NOR] += n_trk_n
+    counter[_CAL, _UNI] += n_cal_u
+    counter[_CAL, _NOR] += n_cal_n
+    counter[_PID, _UNI] += n_pid_u
+    counter[_KLM, _UNI] += n_klm_u
+    counter[_KLM, _NOR] += n_klm_n
+    counter[_VTX, _UNI] += n_vtx_u
+    counter[_VTX, _NOR] += n_vtx_n
+    counter[_TRG, _UNI] += n_trg_u
 
 
 _OUTPUT_NAMES = (
@@ -1081,22 +1038,8 @@ def simulate_flat(
     is_final,
     is_invisible,
     mother,
-    trk,
-    cal,
-    pid,
-    klm,
-    bkg,
-    cdf_photons,
-    cdf_tracks,
-    vtx,
-    trg,
-    rng_trk,
-    rng_cal,
-    rng_pid,
-    rng_klm,
-    rng_bkg,
-    rng_vtx,
-    rng_trg,
+    par,
+    states,
     *,
     python: bool = False,
 ):
@@ -1109,12 +1052,17 @@ def simulate_flat(
     pdg, px, py, pz, energy, vx, vy, vz, is_final, is_invisible, mother : numpy.ndarray
         Flat truth particle columns (int32 pdg and mother, float32 kinematics in GeV and
         vertex in cm, bool flags), lab frame.
-    trk, cal, pid, klm, bkg, vtx, trg : numpy.ndarray of float64
-        Card parameter vectors (:func:`darkscan.detector.simulate._kernel_parameters`).
-    cdf_photons, cdf_tracks : numpy.ndarray
-        :func:`poisson_cdf_table` of the beam-background means.
-    rng_trk, rng_cal, rng_pid, rng_klm, rng_bkg, rng_vtx, rng_trg : numpy.random.Generator
-        One Generator per stage (draws: see the module docstring).
+    par : dict
+        Card parameters (:func:`darkscan.detector.simulate._kernel_parameters`): float64
+        vectors ``trk``, ``cal``, ``pid``, ``klm``, ``vtx``, ``trg`` and the beam-background
+        overlay pool ``pool_hdr`` (int64 (n_pool + 1, 4): cluster and track offsets of
+        each entry, its single-photon flag and three-photon count), ``pool_c`` (float32
+        (n, 5): E, theta, phi, cosTheta, region of the pool clusters) and ``pool_t``
+        (float64 (n, 11): px, py, pz, E, p, pt, cosTheta, phi, d0, z0, charge); see the
+        module docstring.
+    states : numpy.ndarray of uint64, shape (7, 4)
+        xoshiro256++ states of the seven stage streams (rows :data:`COUNTER_STAGES`),
+        advanced in place (:mod:`darkscan.detector._random`).
     python : bool
         Run the same source as plain Python (``py_func``; slow, for tests).
 
@@ -1135,10 +1083,11 @@ def simulate_flat(
     n_events = p_off.shape[0] - 1
     n_part = pdg.shape[0]
     counter = np.zeros((7, 3), dtype=np.int64)
-    count = _count_background.py_func if python else _count_background
-    n_ph, n_tr = count(n_events, cdf_photons, cdf_tracks, rng_bkg, counter)
-    cap_trk = n_part + int(n_tr.sum())
-    cap_cl = n_part + int(n_ph.sum())
+    pool_hdr = par["pool_hdr"]
+    pick = _pool_indices.py_func if python else _pool_indices
+    bkg_idx, n_bkg_cl, n_bkg_trk = pick(n_events, pool_hdr, states[_BKG], counter)
+    cap_trk = n_part + int(n_bkg_trk)
+    cap_cl = n_part + int(n_bkg_cl)
     cap_v = n_part // 2 + 1
     out = (
         np.zeros(n_events + 1, dtype=np.int64),
@@ -1164,8 +1113,8 @@ def simulate_flat(
     kernel = _simulate_kernel.py_func if python else _simulate_kernel
     kernel(
         p_off, pdg, px, py, pz, energy, vx, vy, vz, is_final, is_invisible, mother,
-        trk, cal, pid, klm, bkg, cdf_photons, cdf_tracks, vtx, trg,
-        rng_trk, rng_cal, rng_pid, rng_klm, rng_bkg, rng_vtx, rng_trg,
-        n_ph, n_tr, *out,
+        par["trk"], par["cal"], par["pid"], par["klm"], par["vtx"], par["trg"],
+        pool_hdr, par["pool_c"], par["pool_t"], bkg_idx,
+        states, *out,
     )  # fmt: skip
     return out

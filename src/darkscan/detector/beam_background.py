@@ -25,7 +25,13 @@ import numpy as np
 from darkscan.detector.calorimeter import REGION_BACKWARD, REGION_BARREL, REGION_FORWARD
 from darkscan.detector.card import BeamBackgroundCard, CalorimeterCard, TrackingCard
 
-__all__ = ["beam_background_clusters", "beam_background_tracks"]
+__all__ = [
+    "POOL_SEED",
+    "POOL_SIZE",
+    "background_pool",
+    "beam_background_clusters",
+    "beam_background_tracks",
+]
 
 _M_PI = 0.13957039
 
@@ -124,3 +130,80 @@ def beam_background_tracks(
         "d0": card.track_d0_width * g[0],
         "z0": card.track_z0_width * g[1],
     }
+
+
+#: Number of background "events" in the overlay pool of the fused kernel.
+POOL_SIZE = 2**18
+#: Seed of the overlay pool (fixed: the pool depends on the card only).
+POOL_SEED = 0x0B2BB00F
+
+_POOL_CACHE: dict[tuple, dict] = {}
+
+
+def background_pool(
+    card: BeamBackgroundCard,
+    ecl: CalorimeterCard,
+    tracking: TrackingCard,
+    size: int = POOL_SIZE,
+    seed: int = POOL_SEED,
+) -> dict:
+    """Overlay pool of ``size`` beam-background events for the fused simulation kernel.
+
+    As basf2 overlays recorded random-trigger background events and reuses them (basf2
+    documentation, "Background Package"; G. Gaudino, arXiv:2601.19728), the fused
+    kernel (:mod:`darkscan.detector._kernels`) does not generate the background of every
+    simulated event: for each run of 4096 consecutive events it draws one uniform that
+    picks a starting entry of this pool and gives the events the following entries
+    (cyclically), copying their clusters and tracks (sequential reads: a random entry per
+    event costs a cache miss per event). The pool is made once per process and card content by
+    :func:`beam_background_clusters` and :func:`beam_background_tracks` (the same Poisson
+    counts and spectra as the per-event generation of the numpy reference path) with the
+    fixed seed ``seed``, and cached (read-only arrays).
+
+    Statistical effect: every simulated sample sees the same ``size`` background events, so
+    a background-dependent quantity (e.g. a photon-veto efficiency, or the mean number of
+    extra clusters) carries, besides the sampling error of the simulated events, the
+    statistical error of the pool, about ``sqrt(eff (1 - eff) / size)``, 0.1% for
+    ``size = 2^18`` and ``eff = 0.5``; and samples simulated with the same card share that
+    fluctuation (it cancels in ratios of them). Pass a different ``seed`` to vary it.
+
+    Parameters
+    ----------
+    card, ecl, tracking : BeamBackgroundCard, CalorimeterCard, TrackingCard
+        The card sections the background depends on.
+    size : int
+        Number of pool entries.
+    seed : int
+        Seed of the pool's ``numpy.random.Generator``.
+
+    Returns
+    -------
+    dict
+        ``clusters``: the output of :func:`beam_background_clusters` for ``size`` events
+        (``event``, ``E``, ``theta``, ``phi``, ``region``) plus ``offsets`` (size + 1);
+        ``tracks``: that of :func:`beam_background_tracks` plus ``offsets``.
+
+    Examples
+    --------
+    >>> from darkscan.detector.card import load_card
+    >>> c = load_card("belle2")
+    >>> pool = background_pool(c.beam_background, c.calorimeter, c.tracking, size=1000)
+    >>> pool["clusters"]["offsets"].size, round(float(pool["clusters"]["E"].min()), 2)
+    (1001, 0.02)
+    """
+    key = (card.model_dump_json(), ecl.model_dump_json(), tracking.model_dump_json(), size, seed)
+    pool = _POOL_CACHE.get(key)
+    if pool is None:
+        rng = np.random.default_rng(seed)
+        clusters = beam_background_clusters(size, card, ecl, rng)
+        tracks = beam_background_tracks(size, card, tracking, rng)
+        for part in (clusters, tracks):
+            counts = np.bincount(part["event"], minlength=size)
+            part["offsets"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            for arr in part.values():
+                arr.flags.writeable = False
+        pool = {"clusters": clusters, "tracks": tracks}
+        if len(_POOL_CACHE) >= 4:
+            _POOL_CACHE.pop(next(iter(_POOL_CACHE)))
+        _POOL_CACHE[key] = pool
+    return pool

@@ -37,10 +37,15 @@ Generator per stage (tracking, calorimeter, PID, KLM, beam background, vertexing
 so the same seed gives bit-identical output and changing one stage's card (e.g. switching
 off beam background) leaves the draws of the other stages unchanged. There is no other
 state: simulating chunks with their own SeedSequence children and concatenating gives the
-same events as simulating them with those seeds in any order or on any worker. The kernel
-and the reference consume their stage Generators in different orders (the kernel event by
-event, with fewer draws: see :mod:`darkscan.detector._kernels`), so for one seed they give
-different (equally distributed) events.
+same events as simulating them with those seeds in any order or on any worker. The fused
+kernel draws from one xoshiro256++ stream per stage (:mod:`darkscan.detector._random`),
+each seeded by one integer from its stage Generator; the numpy reference draws from the
+stage Generators themselves, in another order and with more draws (see
+:mod:`darkscan.detector._kernels`), so for one seed the two give different (equally
+distributed) events. The kernel overlays beam background from a pool of 2^18 background
+"events" built once per card content with a fixed seed
+(:func:`darkscan.detector.beam_background.background_pool`; Belle II likewise reuses
+recorded random-trigger events), the reference generates it afresh for every event.
 
 Examples
 --------
@@ -69,8 +74,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkscan.beams import get_collider
-from darkscan.detector._kernels import COUNTER_STAGES, poisson_cdf_table, simulate_flat
-from darkscan.detector.beam_background import beam_background_clusters, beam_background_tracks
+from darkscan.detector._kernels import COUNTER_STAGES, pool_trigger_summary, simulate_flat
+from darkscan.detector._random import seed_states
+from darkscan.detector.beam_background import (
+    background_pool,
+    beam_background_clusters,
+    beam_background_tracks,
+)
 from darkscan.detector.calorimeter import reconstruct_clusters
 from darkscan.detector.card import DetectorCard, card_from_dict, card_hash, load_card
 from darkscan.detector.pid import HYPOTHESES, SPECIES, reconstruct_klm_clusters, track_pid
@@ -191,6 +201,16 @@ def _stage_generators(rng: np.random.Generator) -> dict:
     return {name: np.random.default_rng(int(s)) for name, s in zip(_STAGES, seeds, strict=True)}
 
 
+def _stage_states(generators: dict) -> np.ndarray:
+    """xoshiro256++ states of the kernel's streams (uint64 (7, 4), rows in
+    :data:`~darkscan.detector._kernels.COUNTER_STAGES` order), each seeded through SplitMix64
+    by one 64-bit integer drawn from that stage's Generator (:mod:`darkscan.detector._random`).
+    """
+    return seed_states(
+        int(generators[s].integers(0, 2**64, dtype=np.uint64)) for s in COUNTER_STAGES
+    )
+
+
 #: Parameters of the last few cards, keyed by :func:`card_hash` (the card's content).
 _PARAMETER_CACHE: dict[str, dict] = {}
 
@@ -215,7 +235,7 @@ def _kernel_parameters(card: DetectorCard) -> dict:
 
 
 def _card_to_parameters(card: DetectorCard) -> dict:
-    t, c, b, v, g = card.tracking, card.calorimeter, card.beam_background, card.vertexing, card
+    t, c, v, g = card.tracking, card.calorimeter, card.vertexing, card
     cos_lo, cos_hi = np.cos(np.radians([t.theta_max, t.theta_min]))
     trk = [cos_lo, cos_hi, t.pt_min, t.efficiency_plateau, t.efficiency_pt_scale]
     trk += [t.max_production_rxy, *_tracking_resolution(t)]
@@ -248,20 +268,6 @@ def _card_to_parameters(card: DetectorCard) -> dict:
         )
     k = card.pid.klong
     klm = [k.efficiency, k.p_turn_on, k.p_width, k.theta_min, k.theta_max, k.angle_resolution]
-    bkg = [
-        b.photons_mean,
-        b.photon_energy_min,
-        b.photon_energy_scale,
-        b.photon_endcap_fraction,
-        b.tracks_mean,
-        b.track_pt_min,
-        b.track_pt_scale,
-        0.0,
-        t.theta_min,
-        t.theta_max,
-        b.track_d0_width,
-        b.track_z0_width,
-    ]
     vtx = [
         v.rxy_min,
         v.rxy_max,
@@ -287,16 +293,56 @@ def _card_to_parameters(card: DetectorCard) -> dict:
     d = tr.displaced_vertex
     trg += [d.daughter_pt_min, d.rxy_min, d.rxy_max]
     f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
-    return {
+    par = {
         "trk": f64(trk),
         "cal": f64(cal),
         "pid": f64(pid),
         "klm": f64(klm),
-        "bkg": f64(bkg),
-        "cdf_photons": poisson_cdf_table(b.photons_mean),
-        "cdf_tracks": poisson_cdf_table(b.tracks_mean),
         "vtx": f64(vtx),
         "trg": f64(trg),
+    }
+    par.update(_pool_parameters(card, par["trg"]))
+    return par
+
+
+def _pool_parameters(card: DetectorCard, trg: np.ndarray) -> dict:
+    """The beam-background overlay pool (:func:`background_pool`) as kernel arrays, one row
+    per pool entry, cluster or track (read sequentially by the kernel):
+
+    ``pool_hdr``
+        int64 (n_pool + 1, 4): first cluster and first track of each entry, whether one of
+        its clusters fires the single-photon condition, how many pass the three-photon
+        energy cut (:func:`_kernels.pool_trigger_summary`, float64 values);
+    ``pool_c``
+        float32 (n_clusters, 5): E, theta, phi, cosTheta, region;
+    ``pool_t``
+        float64 (n_tracks, 11): px, py, pz, E, p, pt, cosTheta, phi, d0, z0, charge.
+
+    Empty (one header row: no draws in the kernel) if the card has no beam background.
+    """
+    b = card.beam_background
+    if b.photons_mean == 0.0 and b.tracks_mean == 0.0:
+        return {
+            "pool_hdr": np.zeros((1, 4), dtype=np.int64),
+            "pool_c": np.zeros((0, 5), dtype=np.float32),
+            "pool_t": np.zeros((0, 11)),
+        }
+    pool = background_pool(b, card.calorimeter, card.tracking)
+    cl, tr = pool["clusters"], pool["tracks"]
+    summary = pool_trigger_summary(
+        cl["offsets"], cl["E"], cl["theta"], cl["phi"], cl["region"].astype(np.int64), trg
+    )
+    hdr = np.zeros((cl["offsets"].size, 4), dtype=np.int64)
+    hdr[:, 0] = cl["offsets"]
+    hdr[:, 1] = tr["offsets"]
+    hdr[:-1, 2:] = summary.T
+    c_cols = [cl["E"], cl["theta"], cl["phi"], np.cos(cl["theta"]), cl["region"]]
+    t_cols = [tr[k] for k in ("px", "py", "pz", "E", "p", "pt")]
+    t_cols += [np.cos(tr["theta"]), tr["phi"], tr["d0"], tr["z0"], tr["charge"]]
+    return {
+        "pool_hdr": hdr,
+        "pool_c": np.ascontiguousarray(np.stack(c_cols, axis=1), dtype=np.float32),
+        "pool_t": np.ascontiguousarray(np.stack(t_cols, axis=1), dtype=np.float64),
     }
 
 
@@ -384,13 +430,7 @@ def simulate_events(
         k_off, k_f, k_mc,
         v_off, v_f, v_i,
         trig, counter,
-    ) = simulate_flat(
-        p_off,
-        *(part[k] for k in _KERNEL_COLUMNS),
-        par["trk"], par["cal"], par["pid"], par["klm"], par["bkg"],
-        par["cdf_photons"], par["cdf_tracks"], par["vtx"], par["trg"],
-        *(sub[s] for s in COUNTER_STAGES),
-    )  # fmt: skip
+    ) = simulate_flat(p_off, *(part[k] for k in _KERNEL_COLUMNS), par, _stage_states(sub))  # fmt: skip
     if counters is not None:
         counters.update(
             {s: tuple(int(x) for x in counter[k]) for k, s in enumerate(COUNTER_STAGES)}
