@@ -265,3 +265,25 @@ def test_signal_normsys_weakens_limit_and_equals_direct_pyhf():
     assert lim1.observed == pytest.approx(ref, rel=1e-4)
     with pytest.raises(ConfigError, match="signal_uncertainties"):
         TemplateModel(bkg, norm_uncertainties={"b": 0.1}, signal_uncertainties={"x": 1.5})
+
+
+def test_scan_fallback_gives_the_root_finder_limits(monkeypatch):
+    # When a NaN CLs value stops TOMS 748 (a failed fit in a bin of few simulated events),
+    # the limits come from a scan of the CLs curves: on a model where the root finder works
+    # both must agree to the scan's interpolation error.
+    from darkscan.stats import templates
+
+    b = np.array([40.0, 60.0, 30.0])
+    sig = _hist([2.0, 8.0, 1.0])
+    model = TemplateModel({"bkg": _hist(b, [30.0, 50.0, 20.0])}, norm_uncertainties={"bkg": 0.2})
+    direct = model.upper_limit(sig, [45, 58, 33], cl=0.90)
+
+    def failing(*args, **kwargs):
+        raise ValueError("The function value at x=0.77 is NaN; solver cannot continue.")
+
+    monkeypatch.setattr(pyhf.infer.intervals.upper_limits, "toms748_scan", failing)
+    scanned = model.upper_limit(sig, [45, 58, 33], cl=0.90)
+    assert scanned.observed == pytest.approx(direct.observed, rel=5e-3)
+    np.testing.assert_allclose(scanned.expected, direct.expected, rtol=5e-3)
+    # no crossing on the scanned range: NaN, never a number
+    assert np.isnan(templates._crossing(np.array([1.0, 2.0]), np.array([0.5, 0.3]), 0.1))
