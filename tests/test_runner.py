@@ -567,3 +567,44 @@ def test_plan_files_parquet_row_groups_and_root_entry_ranges(tmp_path):
         assert res.scalars["n"] == 1000.0
         np.testing.assert_array_equal(res.histograms["x"].view(), expected)
     assert isinstance(pplan, Plan) and pplan.kind == "files"
+
+
+def test_resume_error_names_the_first_differing_parameter_in_one_short_line():
+    from darkscan.runner import _check_manifest
+
+    params = {f"sample{i}": {"card": "belle2", "cuts": list(range(50)), "mva": "a/b.pkl"}
+              for i in range(20)}  # fmt: skip
+    changed = {k: dict(v) for k, v in params.items()}
+    changed["sample7"]["mva"] = "/abs/a/b.pkl"
+    with pytest.raises(ConfigError) as info:
+        _check_manifest({"params": params}, {"params": changed}, Path("run/manifest.json"))
+    text = str(info.value)
+    assert "\n" not in text and len(text) < 300
+    assert "params.sample7.mva in the manifest is 'a/b.pkl'" in text
+    assert "'/abs/a/b.pkl'" in text
+
+
+def test_checkpoint_chunks_are_compressed_and_old_uncompressed_chunks_still_load(tmp_path):
+    import hashlib
+    import pickle
+
+    from darkscan import runner as rn
+
+    # a mostly empty histogram, as the searches' fine (M_rec^2, pT, cos) histograms are
+    h = bh.Histogram(bh.axis.Regular(200_000, 0.0, 1.0), storage=bh.storage.Weight())
+    h.fill([0.5, 0.25], weight=[2.0, 3.0])
+    partial = rn._Partial.from_output({"h": h, "n": 2.0}, "test")
+    outcome = rn._Outcome("s", 0, 10, 0.1, partial)
+    data = rn._dump_chunk(outcome, 7, "digest")
+    raw = pickle.dumps({"format": rn._FORMAT, "seed": 7, "plan": "digest", "outcome": outcome})
+    assert len(data) < len(raw) / 50  # 3.2 MB of weight storage, almost all zero
+    path = tmp_path / "0.pkl"
+    path.write_bytes(data)
+    back = rn._load_chunk(path, "s", 0, 7, "digest")
+    assert pickle.dumps(back.partial) == pickle.dumps(partial)
+    # a checkpoint of the previous, uncompressed format is read as before
+    old = rn._MAGIC_V1 + hashlib.sha256(raw).hexdigest().encode() + b"\n" + raw
+    path.write_bytes(old)
+    assert pickle.dumps(rn._load_chunk(path, "s", 0, 7, "digest").partial) == pickle.dumps(partial)
+    path.write_bytes(old[:-10])  # damaged: rejected, never unpickled
+    assert rn._load_chunk(path, "s", 0, 7, "digest") is None

@@ -105,7 +105,9 @@ TARGET_TASK_SECONDS = 2.0
 DEFAULT_UNITS_PER_CHUNK = 16
 _MIN_UNITS, _MAX_UNITS = 1, 1024
 _FORMAT = 1
-_MAGIC = b"DARKSCAN-CHUNK-1\n"
+_MAGIC = b"DARKSCAN-CHUNK-2\n"  # zlib-compressed pickle (histograms are mostly empty cells:
+# a 23 MB chunk of the Z' search compresses to 0.1 MB in 0.14 s)
+_MAGIC_V1 = b"DARKSCAN-CHUNK-1\n"  # uncompressed pickle, still read
 _SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]{0,127}$")
 _EXECUTORS = ("inprocess", "processes", "dask")
 
@@ -854,9 +856,12 @@ def _chunk_path(run_dir: Path, sample: str, chunk: int) -> Path:
 
 
 def _dump_chunk(outcome: _Outcome, seed: int, digest: str) -> bytes:
-    payload = pickle.dumps(
-        {"format": _FORMAT, "seed": seed, "plan": digest, "outcome": outcome},
-        protocol=pickle.HIGHEST_PROTOCOL,
+    payload = zlib.compress(
+        pickle.dumps(
+            {"format": _FORMAT, "seed": seed, "plan": digest, "outcome": outcome},
+            protocol=pickle.HIGHEST_PROTOCOL,
+        ),
+        1,
     )
     return _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
@@ -867,14 +872,15 @@ def _load_chunk(path: Path, sample: str, chunk: int, seed: int, digest: str) -> 
         data = path.read_bytes()
     except OSError:
         return None
+    magic = next((m for m in (_MAGIC, _MAGIC_V1) if data.startswith(m)), None)
     head = len(_MAGIC) + 65
-    if len(data) < head or not data.startswith(_MAGIC):
+    if magic is None or len(data) < head:
         return None
     payload = data[head:]
     if hashlib.sha256(payload).hexdigest().encode() != data[len(_MAGIC) : head - 1]:
         return None  # damaged: never unpickled
     try:
-        record = pickle.loads(payload)
+        record = pickle.loads(zlib.decompress(payload) if magic == _MAGIC else payload)
         outcome = record["outcome"]
     except Exception:
         return None
@@ -949,11 +955,31 @@ def _check_manifest(old: dict, new: dict, path: Path) -> None:
         "plan_digest",
     ):
         default = {} if key == "unit_sizes" else None  # manifests before per-sample units
-        if old.get(key, default) != new.get(key, default):
+        a, b = old.get(key, default), new.get(key, default)
+        if a != b:
+            where, a, b = _first_difference(key, a, b)
             raise ConfigError(
-                f"cannot resume from {path}: {key} in the manifest is {old.get(key)!r} but this run "
-                f"has {new.get(key)!r}"
+                f"cannot resume from {path}: {where} in the manifest is {_short(a)} but this "
+                f"run has {_short(b)}; use the same configuration or a new output directory"
             )
+
+
+def _first_difference(key: str, a, b) -> tuple[str, object, object]:
+    """The dotted path of the first differing leaf of two JSON-like values, and the two
+    values there (dictionaries are compared key by key, in sorted order)."""
+    while isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if a.get(k) != b.get(k):
+                key, a, b = f"{key}.{k}", a.get(k), b.get(k)
+                break
+        else:  # pragma: no cover - equal dictionaries are not passed here
+            break
+    return key, a, b
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_plan(run_dir: str | os.PathLike) -> Plan:
