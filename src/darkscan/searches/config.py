@@ -267,6 +267,22 @@ class TauSuppressionConfig(BaseModel):
     mva: MvaConfig
 
 
+class SidebandConfig(BaseModel):
+    """Recoil-mass sidebands that measure the background normalisation.
+
+    Outside the region that holds the central ``signal_containment`` of the selected
+    signal, a region ``width`` window widths wide on each side, with the window's
+    selection: its count constrains the background scale that the tau-suppression
+    uncertainty acts on (the on/off problem; see :func:`darkscan.stats.bayesian_upper_limit`,
+    ``control_obs``).
+    """
+
+    model_config = _Strict
+    enabled: bool
+    signal_containment: float = Field(ge=0.5, lt=1.0)
+    width: float = Field(gt=0.0, le=20.0)
+
+
 class StatisticsConfig(BaseModel):
     """Statistical method and its settings."""
 
@@ -279,6 +295,7 @@ class StatisticsConfig(BaseModel):
     mc_stat: Literal["gamma", "gaussian", "none"]
     cls_calculator: Literal["asymptotic", "toys"]
     n_toys: int = Field(ge=10, le=100_000)
+    sideband: SidebandConfig
 
 
 class RunConfig(BaseModel):

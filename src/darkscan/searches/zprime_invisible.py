@@ -272,7 +272,7 @@ def sample_params(
         "pt_edges": list(cfg.binning.pt_edges),
         "third": _third_axis(cfg)[0],
         "third_edges": _third_axis(cfg)[1].tolist(),
-        "mva_path": None if mva_path is None else str(mva_path),
+        "mva_path": None if mva_path is None else str(Path(mva_path).resolve()),
         "mva_sha256": None if mva_path is None else _sha256(mva_path),
         "spectrum": [*cfg.binning.spectrum_range, cfg.binning.spectrum_bins],
     }
@@ -865,6 +865,7 @@ class AnalysisResult:
     raw_background: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     missing_backgrounds: tuple[str, ...] = _MISSING_BACKGROUNDS
     notes: list[str] = dataclasses.field(default_factory=list)
+    sideband: dict[str, np.ndarray] | None = None
 
 
 def _values(h: hist.Hist) -> tuple[np.ndarray, np.ndarray]:
@@ -980,21 +981,37 @@ class _TemplateBinning:
         return h
 
 
-def _template_binning(i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3) -> _TemplateBinning:
+def _template_binning(i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3,
+                      flanks=None) -> _TemplateBinning:  # fmt: skip
+    """Template bins: ``n_m`` M_rec^2 groups of the window rows ``[i_lo, i_hi)`` (plus, with
+    ``flanks = (a, b)``, one bin of the rows ``[a, i_lo)`` and one of ``[i_hi, b)`` where
+    not empty) x ``n_c`` groups of the third-axis columns ``[j_lo, j_hi)``."""
     m_groups = np.array_split(np.arange(i_lo, i_hi), n_m)
+    lo, hi = int(i_lo), int(i_hi)
+    if flanks is not None:
+        a, b = int(flanks[0]), int(flanks[1])
+        if a < i_lo:
+            m_groups = [np.arange(a, i_lo), *m_groups]
+            lo = a
+        if b > i_hi:
+            m_groups = [*m_groups, np.arange(i_hi, b)]
+            hi = b
     c_groups = np.array_split(np.arange(j_lo, j_hi), n_c)
     return _TemplateBinning(
-        i_lo=int(i_lo), i_hi=int(i_hi), pt_ok=pt_ok, j_lo=j_lo, j_hi=j_hi,
+        i_lo=lo, i_hi=hi, pt_ok=pt_ok, j_lo=j_lo, j_hi=j_hi,
         m_starts=np.asarray([g[0] for g in m_groups]), c_starts=np.asarray([g[0] for g in c_groups]),
-        m_edges=np.asarray([-0.5 + g[0] for g in m_groups] + [i_hi - 0.5], dtype=float),
+        m_edges=np.asarray([-0.5 + g[0] for g in m_groups] + [hi - 0.5], dtype=float),
         c_edges=np.asarray([edges3[g[0]] for g in c_groups] + [edges3[j_hi]]),
     )  # fmt: skip
 
 
 def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_sig, pseudo,
                      sig_norm, rng, signal_syst=None, raw_fine=None, n_min=0.0,
-                     coarsened=None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """CLs template fit per mass: M_rec^2 sub-bins x third-axis bins inside the window."""
+                     coarsened=None, flanks=None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """CLs template fit per mass: M_rec^2 sub-bins x third-axis bins inside the window, and,
+    with ``flanks`` (rows ``(low, high)`` per mass: the outer edges of the sidebands), one
+    M_rec^2 bin on each side from the window to the sideband's outer edge: the signal
+    template covers them too, and the background normalisations are measured there."""
     coarsened = [] if coarsened is None else coarsened
     from darkscan.stats import TemplateModel
 
@@ -1021,7 +1038,10 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
         n_c0 = min(b.template_theta_bins, j_hi - j_lo)
         options = [(n_m0, c) for c in range(n_c0, 0, -1)] + [(m, 1) for m in range(n_m0 - 1, 0, -1)]
         for n_m, n_c in options:
-            tb = _template_binning(i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3)
+            tb = _template_binning(
+                i_lo, i_hi, pt_ok, j_lo, j_hi, n_m, n_c, edges3,
+                None if flanks is None else (flanks[0][k], flanks[1][k]),
+            )  # fmt: skip
             if raw_fine is None:
                 break
             raw = tb.reduce(raw_fine)
@@ -1056,6 +1076,62 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
         obs[k] = float(res.observed)
         exp[k] = np.asarray(res.expected, dtype=float)
     return obs, exp
+
+
+def _sidebands(sb, windows, n_rows, pass_mask, lumi, cum_b, cum_var, cum_p, cum_sig, s_pass):
+    """Background, pseudo-data and signal in the recoil-mass sidebands of every window.
+
+    The region around the window that holds the central ``signal_containment`` of the
+    selected signal (quantiles of its M_rec^2 distribution, the radiative tail included; at
+    least the window itself) is excluded; the sidebands are the ``width`` window widths of
+    fine M_rec^2 rows on either side of it (clipped to the histogram), with the window's
+    tau-suppression cells. Returns None when disabled, else a dict of arrays over the
+    masses: ``background`` (events), ``mc_weight`` (events per simulated event: sum w^2 /
+    sum w), ``observed`` (pseudo-data), ``signal_fraction`` (selected signal in the
+    sidebands / in the window) and ``low``, ``high`` (the sidebands' outer M_rec^2 rows).
+    """
+    if not sb.enabled:
+        return None
+    n_mass = windows.shape[0]
+    tail = 0.5 * (1.0 - sb.signal_containment)
+    lo_ex = windows[:, 0].copy()
+    hi_ex = windows[:, 1].copy()
+    for k in range(n_mass):
+        rows = np.diff(np.sum(cum_sig[k] * pass_mask[k], axis=(1, 2)))  # selected signal / row
+        total = rows.sum()
+        if total > 0:
+            cdf = np.cumsum(rows) / total
+            lo_ex[k] = min(lo_ex[k], int(np.searchsorted(cdf, tail, side="right")))
+            hi_ex[k] = max(hi_ex[k], int(np.searchsorted(cdf, 1.0 - tail, side="left")) + 1)
+    width = np.maximum(np.round(sb.width * np.maximum(windows[:, 1] - windows[:, 0], 1)), 1)
+    width = width.astype(int)
+    parts = [
+        (np.clip(lo_ex - width, 0, n_rows), np.clip(lo_ex, 0, n_rows)),
+        (np.clip(hi_ex, 0, n_rows), np.clip(hi_ex + width, 0, n_rows)),
+    ]
+
+    def total(cum, k=None):
+        out = 0.0
+        for a, b in parts:
+            if k is None:
+                out = out + np.sum((cum[b] - cum[a]) * pass_mask, axis=(1, 2))
+            else:
+                out = out + np.sum((cum[b[k]] - cum[a[k]]) * pass_mask[k])
+        return out
+
+    background = lumi * sum(total(c) for c in cum_b.values())
+    variance = lumi**2 * sum(total(c) for c in cum_var.values())
+    mc_weight = np.divide(variance, background, out=np.ones_like(background), where=background > 0)
+    mc_weight = np.where(mc_weight > 0, mc_weight, 1.0)
+    signal = np.array([total(c, k) for k, c in enumerate(cum_sig)])
+    return {
+        "background": background,
+        "mc_weight": mc_weight,
+        "observed": total(cum_p),
+        "signal_fraction": np.divide(signal, s_pass, out=np.zeros_like(signal), where=s_pass > 0),
+        "low": parts[0][0].astype(float),
+        "high": parts[1][1].astype(float),
+    }
 
 
 def analyse(
@@ -1274,6 +1350,13 @@ def analyse(
     cum_p = _cumsum0(pseudo)
     n_obs = np.sum((cum_p[idx_hi] - cum_p[idx_lo]) * pass_mask, axis=(1, 2))
 
+    # ---- recoil-mass sidebands (same selection as the window): background normalisation
+    sideband = _sidebands(
+        cfg.statistics.sideband, windows, n_m2, pass_mask, lumi,
+        {n: cum_b[n] for n in bkg_names}, {n: _cumsum0(var_bkg[n]) for n in bkg_names},
+        cum_p, [_cumsum0(v_sig[k]) for k in range(masses.size)], s_pass,
+    )  # fmt: skip
+
     # ---- limits on sigma x BR (fb)
     eff_syst, bkg_syst, lumi_syst = _systematics(cfg, masses, tau_cuts)
     eff_syst = np.column_stack(
@@ -1291,12 +1374,19 @@ def analyse(
     if method == "bayes":
         e_safe = np.where(ok, efficiency, 1.0)
         scale_guess = (3.0 + 3.0 * np.sqrt(b_total + 1.0)) / (lumi * e_safe)
+        # the tau-suppression uncertainty scales window and sidebands alike (same cuts);
+        # the others (background before tau suppression, simulated statistics) do not
+        shared = bkg_syst[:, 1:2] if tau_cuts else np.zeros((masses.size, 0))
+        unshared = np.delete(bkg_syst, 1, axis=1) if tau_cuts else bkg_syst
         kwargs = dict(
             rel_unc_luminosity=lumi_syst, rel_unc_efficiency=eff_syst,
-            rel_unc_background=bkg_syst, credibility=cl,
+            rel_unc_background=unshared, rel_unc_background_shared=shared, credibility=cl,
             sigma_max=float(np.max(50.0 * scale_guess)),
             background_mc_weight=mc_weight if mc_stat == "gamma" else None,
         )  # fmt: skip
+        if sideband is not None:
+            kwargs["control_background"] = sideband["background"]
+            kwargs["control_mc_weight"] = sideband["mc_weight"]
         names = (
             "expected_minus2",
             "expected_minus1",
@@ -1304,7 +1394,13 @@ def analyse(
             "expected_plus1",
             "expected_plus2",
         )
-        rel_b = np.sqrt(np.sum(np.atleast_2d(bkg_syst) ** 2, axis=1) + mc_rel**2)
+        r_sh = np.sqrt(np.sum(shared**2, axis=1))
+        if sideband is not None:  # width of the shared scale after the sidebands
+            b_sb = sideband["background"]
+            var_sb = np.divide(1.0, b_sb, out=np.full_like(b_sb, np.inf), where=b_sb > 0)
+            var_sb = var_sb + sideband["mc_weight"] * var_sb  # + 1 / (simulated events)
+            r_sh = 1.0 / np.sqrt(1.0 / np.maximum(r_sh, 1e-300) ** 2 + 1.0 / var_sb)
+        rel_b = np.sqrt(np.sum(unshared**2, axis=1) + r_sh**2 + mc_rel**2)
         extreme = ok & (rel_b * np.sqrt(np.maximum(b_total, 0.0)) > 8.0)
         if np.any(extreme):
             notes.append(
@@ -1316,12 +1412,29 @@ def analyse(
                 " up to a few per cent (3 simulated events)"
             )
         kwargs["n_quad"] = "auto"  # quadrature points per bin (stats.bayesian)
+        if sideband is not None:  # expected limits: Asimov sideband counts
+            kwargs["control_obs"] = sideband["background"]
         for name, z in zip(names, (-2.0, -1.0, 0.0, 1.0, 2.0), strict=True):
             n_q = stats.poisson.ppf(stats.norm.cdf(z), b_total)
             lim = bayesian_upper_limit(n_q, b_total, lumi, e_safe, **kwargs).upper_limit
             limits[name] = np.where(ok, lim, np.nan)
+        if sideband is not None:
+            kwargs["control_obs"] = sideband["observed"]
         lim = bayesian_upper_limit(n_obs, b_total, lumi, e_safe, **kwargs).upper_limit
         limits["observed"] = np.where(ok, lim, np.nan)
+        if sideband is not None:
+            sb = cfg.statistics.sideband
+            frac = sideband["signal_fraction"]
+            notes.append(
+                f"bayes: recoil-mass sidebands ({sb.width:g} window widths on each side of the "
+                f"region holding {100 * sb.signal_containment:g} % of the selected signal, "
+                "same selection) measure the background scale of the tau-suppression "
+                "uncertainty (on/off likelihood; expected limits with Asimov sideband "
+                "counts); the signal in the sidebands is neglected: median "
+                f"{100 * np.median(frac):.1f} %, at most {100 * np.max(frac):.1f} % of the "
+                "window's (it would raise the background estimate by that share of the "
+                "sideband count)"
+            )
         notes.append(
             "bayes: 90% credible limits, flat prior; expected limits at the Poisson quantiles "
             "of the background expectation (background-only pseudo-experiments); nuisances: "
@@ -1345,6 +1458,7 @@ def analyse(
             sig_norm * np.where(ok, 1.0, 0.0), rng_toys, signal_syst,
             raw_fine=sum(raw_n.values()),
             n_min=max(1.0, cfg.tau_suppression.mc_guard.min_raw_events), coarsened=coarsened,
+            flanks=None if sideband is None else (sideband["low"], sideband["high"]),
         )  # fmt: skip
         if coarsened:
             notes.append(
@@ -1356,6 +1470,12 @@ def analyse(
             "expected_minus2": exp[:, 0], "expected_minus1": exp[:, 1], "expected": exp[:, 2],
             "expected_plus1": exp[:, 3], "expected_plus2": exp[:, 4], "observed": obs,
         }  # fmt: skip
+        if sideband is not None:
+            notes.append(
+                "cls: the template fit also covers the recoil-mass sidebands (one M_rec^2 bin "
+                "on each side of the window, out to the sideband's outer edge, with the "
+                "signal template there too): they measure the background normalisations"
+            )
         notes.append(
             "cls: CLs template fit (pyhf) on M_rec^2 x the third axis in each window; "
             "background normalisation (normsys) and simulated-statistics (staterror) "
@@ -1396,7 +1516,9 @@ def analyse(
         spectra=spectra, spectrum_signals=spectrum_signals, pseudo_spectrum=pseudo_spectrum,
         raw_background={**{f"{n}/selected": raw_selected[n] for n in bkg_names},
                         **{f"{n}/window": raw_window[n] for n in bkg_names}},
-        notes=notes,
+        notes=notes, sideband=None if sideband is None else {
+            **sideband, "low": m2_lo + m2_w * sideband["low"],
+            "high": m2_lo + m2_w * sideband["high"]},
     )  # fmt: skip
 
 
@@ -1483,6 +1605,9 @@ def write_outputs(
         "background": {k: _json_list(v) for k, v in res.background.items()},
         "background_simulated_events": {k: _json_list(v) for k, v in res.raw_background.items()},
         "pseudo_data_counts": _json_list(res.n_pseudo_data),
+        "sideband": None
+        if res.sideband is None
+        else {k: _json_list(v) for k, v in res.sideband.items()},
         "sigma_reference_g1": _json_list(res.sigma_reference),
         "branching_invisible": _json_list(res.branching_invisible),
         "samples": res.samples,
