@@ -179,6 +179,9 @@ class BinningConfig(BaseModel):
 
     model_config = _Strict
     window_half_width: float = Field(gt=0.0, le=10.0)
+    # windows from the fitted peak mean and width averaged over this many neighbouring mass
+    # points on each side (weights 1 / error^2); 0: every point's own fit
+    peak_smoothing: int = Field(ge=0, le=50)
     m2_bin_width: float = Field(gt=0.0, le=1.0)
     m2_range: tuple[float, float]
     signal_m2_half_range: float = Field(gt=0.0, le=20.0)
