@@ -3,7 +3,14 @@
 :func:`simulate_flat` runs tracking, ECL deposits/merging/smearing, K_L clusters, the
 beam-background overlay, particle identification, vertexing and the trigger for flattened
 truth particles in a single loop over events (one event at a time, everything in registers
-and small per-event scratch buffers). The physics is that of the plain numpy stage functions
+and small per-event scratch buffers), except for the tracking, which runs per block of
+:data:`_TRACK_BLOCK` events in two passes: the selection with the tracking draws (in the
+documented order), then the smeared kinematics of all found tracks of the block in one
+branch-free loop that LLVM vectorises (:func:`_smear_track`; the rare tracks outside its
+range, smearing angles above 0.1 rad, near the beam axis or with px or py zero, are redone
+by the general code, same formulas; the two agree bit for bit where both apply). The track
+scratch has a compile-time row stride, which limits events to :data:`_TRACK_CAP` (65536)
+particles (ValueError beyond). The physics is that of the plain numpy stage functions
 (:mod:`~darkscan.detector.tracking`, :mod:`~darkscan.detector.calorimeter`,
 :mod:`~darkscan.detector.pid`, :mod:`~darkscan.detector.beam_background`,
 :mod:`~darkscan.detector.vertexing`, :mod:`~darkscan.detector.trigger`), which stay the
@@ -70,7 +77,11 @@ Kinematics are computed in float64 inside the kernel and stored in float32. To k
 libm calls off the hot path the smeared track and cluster directions are obtained by
 rotating the true direction cosines by the smearing angles (:func:`cos_sin_small`: Taylor
 polynomials exact to double precision) and arctan2 is the Cephes rational approximation
-(:func:`fast_atan2`, branch-free, two divisions, relative error ~2e-16); divisions by the
+(:func:`fast_atan2`, branch-free, two divisions, relative error ~2e-16). A cluster made of
+one deposit (the usual case) takes the deposit's direction as it is (unit vector, sin theta
+from the particle's pT/p, phi from its track when it has one) and its resolutions are
+computed with the deposit, off the cluster loop's dependency chain (the summed energy of a
+one-deposit cluster is the deposit energy exactly); divisions by the
 same quantity are done once as a reciprocal and multiplied, and the PID draws use
 precomputed reciprocals of the card's probabilities (:func:`_draw_id_table`,
 :func:`_draw_id_turn_on`: the same formulas without dividing per track); results differ from
@@ -210,19 +221,23 @@ def cos_sin_small(d):  # pragma: no cover - numba
     (True, True)
     """
     if abs(d) < 0.1:
-        d2 = d * d
-        c = 1.0 - d2 * (
-            _COS_C[0]
-            - d2
-            * (_COS_C[1] - d2 * (_COS_C[2] - d2 * (_COS_C[3] - d2 * (_COS_C[4] - d2 * _COS_C[5]))))
-        )
-        s = d * (
-            1.0
-            - d2
-            * (_SIN_C[0] - d2 * (_SIN_C[1] - d2 * (_SIN_C[2] - d2 * (_SIN_C[3] - d2 * _SIN_C[4]))))
-        )
-        return c, s
+        return _cos_sin_poly(d)
     return math.cos(d), math.sin(d)
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _cos_sin_poly(d):  # pragma: no cover - numba
+    """The Taylor polynomials of :func:`cos_sin_small` (valid for |d| < 0.1), no branch."""
+    d2 = d * d
+    c = 1.0 - d2 * (
+        _COS_C[0]
+        - d2 * (_COS_C[1] - d2 * (_COS_C[2] - d2 * (_COS_C[3] - d2 * (_COS_C[4] - d2 * _COS_C[5]))))
+    )
+    s = d * (
+        1.0
+        - d2 * (_SIN_C[0] - d2 * (_SIN_C[1] - d2 * (_SIN_C[2] - d2 * (_SIN_C[3] - d2 * _SIN_C[4]))))
+    )
+    return c, s
 
 
 # Cephes atan: rational approximation x + x^3 P(x^2)/Q(x^2) on |x| <= 0.66 after range
@@ -262,6 +277,12 @@ def fast_atan2(y, x):  # pragma: no cover - numba
     """
     if x == 0.0 or y == 0.0:
         return math.atan2(y, x)
+    return _atan2_nonzero(y, x)
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _atan2_nonzero(y, x):  # pragma: no cover - numba
+    """:func:`fast_atan2` for ``x != 0`` and ``y != 0`` (no branch at all)."""
     ax = abs(x)
     ay = abs(y)
     steep = ay > ax
@@ -299,6 +320,104 @@ def track_found(u, x, plateau):  # pragma: no cover - numba
         return True
     eff = plateau if x > 40.0 else plateau * -math.expm1(-x)
     return u < eff
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _track_sigmas(pt, p2, p, inv_p, m, a, same_ang):  # pragma: no cover - numba
+    """Resolutions (pT, theta, phi, d0, z0) of a track as in
+    :func:`darkscan.detector.tracking.smear_tracks` (reciprocals multiplied), and sin(theta)."""
+    en = math.sqrt(p2 + m * m)
+    st = pt * inv_p
+    inv_pb = en * (inv_p * inv_p)  # 1/(p beta) = E/p^2
+    inv_beta = en * inv_p
+    ms = inv_pb / (st * math.sqrt(st))
+    ms_d0 = a[7] * ms
+    ms_z0 = a[9] * ms * (p * (1.0 / pt))
+    sg_pt = pt * math.sqrt((a[0] * pt) ** 2 + (a[1] * inv_beta) ** 2)
+    sg_th = math.sqrt(a[2] * a[2] + (a[3] * inv_pb) ** 2)
+    sg_ph = sg_th if same_ang else math.sqrt(a[4] * a[4] + (a[5] * inv_pb) ** 2)
+    sg_d0 = math.sqrt(a[6] * a[6] + ms_d0 * ms_d0)
+    sg_z0 = math.sqrt(a[8] * a[8] + ms_z0 * ms_z0)
+    return sg_pt, sg_th, sg_ph, sg_d0, sg_z0, st
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _smear_track(  # pragma: no cover - numba
+    pxi, pyi, pzi, x0, y0, z0v, pt, p2, p, inv_p, m, g0, g1, g2, g3, g4, a, same_ang, exact
+):
+    """Smeared kinematics of one found track (true momentum, production point, pT, p^2,
+    p, 1/p, mass; normals ``g0..g4``; resolution parameters ``a`` as a tuple): px, py, pz,
+    E, p, pt, cosTheta, phi, d0, z0 (float64), the true phi, and whether the fast path
+    (``exact=False``: Taylor rotations and the branch-free atan2, valid for smearing angles
+    below 0.1 rad away from the beam axis and px, py != 0) applies; where it does not, the
+    caller recomputes the track with ``exact=True`` (the general code, same formulas).
+    Scalars only (no arrays: no reference counting inside the vectorised loop)."""
+    inv_pt = 1.0 / pt
+    d0 = (x0 * pyi - y0 * pxi) * inv_pt
+    z0 = z0v - (x0 * pxi + y0 * pyi) * pzi * (inv_pt * inv_pt)
+    sg_pt, sg_th, sg_ph, sg_d0, sg_z0, st = _track_sigmas(pt, p2, p, inv_p, m, a, same_ang)
+    cz = pzi * inv_p
+    pt_s = abs(pt + sg_pt * g0)
+    # theta: rotate (cos, sin) by the smearing angle; the clip at 1e-6 and pi - 1e-6 of
+    # the reference only matters within 0.1 rad of the beam axis
+    dth = sg_th * g1
+    dph = sg_ph * g2
+    small = (abs(dth) < 0.1) & (st > 0.1)
+    if exact:
+        if small:
+            cd, sd = cos_sin_small(dth)
+            cos_s = cz * cd - st * sd
+            sin_s = st * cd + cz * sd
+        else:
+            th_s = fast_atan2(pt, pzi) + dth
+            th_s = min(max(th_s, 1e-6), _PI - 1e-6)
+            cos_s = math.cos(th_s)
+            sin_s = math.sin(th_s)
+        ph_true = fast_atan2(pyi, pxi)
+        cd, sd = cos_sin_small(dph)
+    else:
+        cd, sd = _cos_sin_poly(dth)
+        cos_s = cz * cd - st * sd
+        sin_s = st * cd + cz * sd
+        ph_true = _atan2_nonzero(pyi, pxi)
+        cd, sd = _cos_sin_poly(dph)
+    ph_s = ph_true + dph
+    ph_s = ph_s - 2.0 * _PI if ph_s > _PI else ph_s
+    ph_s = ph_s + 2.0 * _PI if ph_s < -_PI else ph_s
+    cph = (pxi * cd - pyi * sd) * inv_pt
+    sph = (pyi * cd + pxi * sd) * inv_pt
+    p_s = pt_s / sin_s
+    ok = small & (abs(dph) < 0.1) & (pxi != 0.0) & (pyi != 0.0)
+    return (
+        pt_s * cph,
+        pt_s * sph,
+        p_s * cos_s,
+        math.sqrt(p_s * p_s + m * m),
+        p_s,
+        pt_s,
+        cos_s,
+        ph_s,
+        d0 + sg_d0 * g3,
+        z0 + sg_z0 * g4,
+        ph_true,
+        1.0 if ok else 0.0,
+    )
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _cluster_sigmas(e_sum, cal):  # pragma: no cover - numba
+    """Energy and angle resolutions of a cluster of summed deposit energy ``e_sum`` (GeV) as
+    in :func:`darkscan.detector.calorimeter.energy_resolution` and
+    :func:`~darkscan.detector.calorimeter.angle_resolution`: ``sigma_E/E = a/E (+) b/E^(1/4)
+    (+) c`` and ``sigma_theta = a_theta (+) b_theta/sqrt(E)`` (E floored at 1e-9 GeV)."""
+    ee = max(e_sum, 1e-9)
+    inv_ee = 1.0 / ee
+    # (b/E^(1/4))^2 = b^2 sqrt(E)/E
+    sg_e = ee * math.sqrt(
+        (cal[6] * inv_ee) ** 2 + cal[7] * cal[7] * math.sqrt(ee) * inv_ee + cal[8] * cal[8]
+    )
+    sg_th = math.sqrt(cal[9] * cal[9] + cal[10] * cal[10] * inv_ee)
+    return sg_e, sg_th
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -377,6 +496,16 @@ def pool_trigger_summary(c_off, energy, theta, phi, region, trg):  # pragma: no 
 
 #: Events per run of consecutive beam-background pool entries (one uniform per run).
 POOL_RUN = 4096
+#: Events per block of the tracking passes (selection and draws, then kinematics).
+_TRACK_BLOCK = 256
+# capacity (found tracks per block) and row stride of the track scratch: a compile-time
+# constant stride lets LLVM prove the rows disjoint (no runtime aliasing checks, which
+# otherwise stop the vectorisation); the 64-element pad keeps the rows in different
+# cache sets
+_TRACK_CAP = 65536
+_TRACK_STRIDE = _TRACK_CAP + 64
+_TRACK_ROWS = 28
+_S = _TRACK_STRIDE
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -470,16 +599,36 @@ def _simulate_kernel(  # pragma: no cover - numba
             jb = bkg_idx[e]
             max_t = max(max_t, max_p + pool_hdr[jb + 1, 1] - pool_hdr[jb, 1] + 1)
     max_c = max_p + 1
+    # tracking runs per block of _TRACK_BLOCK events (selection and draws, then the
+    # kinematics of all found tracks of the block in one branch-free loop)
+    if max_p > _TRACK_CAP:
+        raise ValueError("simulate_flat: an event has more than 65536 particles")
+    b_ev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)  # first found track of each event
+    b_i = np.empty(_TRACK_CAP, dtype=np.int64)  # particle index, species
+    b_s = np.empty(_TRACK_CAP, dtype=np.int64)
+    bb = np.empty(_TRACK_ROWS * _TRACK_STRIDE)  # track scratch rows (see _smear_track)
     s_pt = np.empty(max_t)  # float64 track pT, phi, muonID (trigger), mother, charge
     s_phi = np.empty(max_t)
     s_p = np.empty(max_t)
     s_cos = np.empty(max_t)
     s_mu = np.empty(max_t, dtype=np.float32)
     s_track_of = np.empty(max_p, dtype=np.int64)  # local particle -> global track row or -1
+    # true p, 1/p, pT and phi of each tracked particle (reused by its ECL deposit/cluster)
+    s_pp = np.empty(max_p)
+    s_pinv = np.empty(max_p)
+    s_ppt = np.empty(max_p)
+    s_pph = np.empty(max_p)
     d_e = np.empty(max_p)  # deposits
     d_ux = np.empty(max_p)
     d_uy = np.empty(max_p)
     d_uz = np.empty(max_p)
+    d_st = np.empty(max_p)  # sin(theta) of the deposit direction
+    # theta, phi and the resolutions of a cluster made of this deposit alone (computed as
+    # soon as the deposit is known, off the cluster loop's dependency chain)
+    d_th = np.empty(max_p)
+    d_ph = np.empty(max_p)
+    d_sge = np.empty(max_p)
+    d_sgth = np.empty(max_p)
     d_reg = np.empty(max_p, dtype=np.int64)
     d_idx = np.empty(max_p, dtype=np.int64)
     d_order = np.empty(max_p, dtype=np.int64)
@@ -506,6 +655,11 @@ def _simulate_kernel(  # pragma: no cover - numba
         trk[5],
     )
     a = trk[6:16]
+    # theta and phi resolutions with the same parameters (as in the belle2 card): one sqrt
+    same_ang = a[2] == a[4] and a[3] == a[5]
+    # the same as a tuple of scalars for the track passes (loads from an array inside the
+    # vectorised loop would need aliasing checks against the scratch stores)
+    a_t = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
     cos_merge = math.cos(cal[17])
     inv_pt_scale = 1.0 / pt_scale
     cos_edge = np.empty(6)
@@ -537,6 +691,8 @@ def _simulate_kernel(  # pragma: no cover - numba
     # draw counts (kept in registers, stored into ``counter`` at the end)
     n_trk_u = n_trk_n = n_cal_u = n_cal_n = n_pid_u = 0
     n_klm_u = n_klm_n = n_vtx_u = n_vtx_n = n_trg_u = 0
+    blk_start = 0
+    blk_end = 0
     for e in range(n_events):
         # beam-background overlay: pool entry of this event (none without a pool)
         jb = bkg_idx[e]
@@ -546,104 +702,126 @@ def _simulate_kernel(  # pragma: no cover - numba
         jb_t1 = pool_hdr[jb + 1, 1] if has_pool else 0
         p0 = p_off[e]
         p1 = p_off[e + 1]
+        if e == blk_end:
+            # ------------------------------------------------ tracking of the next block
+            # selection and draws in event order, particle order (as documented)
+            blk_start = e
+            blk_end = min(e + _TRACK_BLOCK, n_events)
+            nf = 0
+            for eb in range(blk_start, blk_end):
+                if nf + p_off[eb + 1] - p_off[eb] > _TRACK_CAP:
+                    blk_end = eb  # (capacity: a shorter block)
+                    break
+                b_ev[eb - blk_start] = nf
+                for i in range(p_off[eb], p_off[eb + 1]):
+                    if not is_final[i]:
+                        continue
+                    sp = _species(abs(pdg[i]))
+                    if sp < 0:
+                        continue
+                    pxi = np.float64(px[i])
+                    pyi = np.float64(py[i])
+                    pzi = np.float64(pz[i])
+                    pt2 = pxi * pxi + pyi * pyi
+                    p2 = pt2 + pzi * pzi
+                    if p2 <= 0.0 or pt2 <= pt_min * pt_min:
+                        continue
+                    p = math.sqrt(p2)
+                    inv_p = 1.0 / p
+                    cz = pzi * inv_p
+                    if not (cz > cos_lo and cz < cos_hi):
+                        continue
+                    x0 = np.float64(vx[i])
+                    y0 = np.float64(vy[i])
+                    if x0 * x0 + y0 * y0 >= max_rxy * max_rxy:
+                        continue
+                    pt = math.sqrt(pt2)
+                    x_eff = (pt - pt_min) * inv_pt_scale
+                    n_trk_u += 1
+                    if not track_found(_uniform(st_trk), x_eff, plateau):
+                        continue
+                    for k in range(5):
+                        bb[(10 + k) * _TRACK_STRIDE + nf] = _normal(st_trk)
+                    n_trk_n += 5
+                    b_i[nf] = i
+                    b_s[nf] = sp
+                    bb[26 * _TRACK_STRIDE + nf] = _SPECIES_MASS[sp]
+                    bb[nf] = pxi
+                    bb[1 * _TRACK_STRIDE + nf] = pyi
+                    bb[2 * _TRACK_STRIDE + nf] = pzi
+                    bb[3 * _TRACK_STRIDE + nf] = x0
+                    bb[4 * _TRACK_STRIDE + nf] = y0
+                    bb[5 * _TRACK_STRIDE + nf] = np.float64(vz[i])
+                    bb[6 * _TRACK_STRIDE + nf] = pt
+                    bb[7 * _TRACK_STRIDE + nf] = p2
+                    bb[8 * _TRACK_STRIDE + nf] = p
+                    bb[9 * _TRACK_STRIDE + nf] = inv_p
+                    nf += 1
+            b_ev[blk_end - blk_start] = nf
+            # kinematics of all found tracks: no draws, no branches (vectorised by LLVM:
+            # one scratch array with rows at a constant stride, so no aliasing checks)
+            for j in range(nf):
+                r = _smear_track(
+                    bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
+                    bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
+                    bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
+                    bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, False,
+                )  # fmt: skip
+                bb[15 * _S + j] = r[0]
+                bb[16 * _S + j] = r[1]
+                bb[17 * _S + j] = r[2]
+                bb[18 * _S + j] = r[3]
+                bb[19 * _S + j] = r[4]
+                bb[20 * _S + j] = r[5]
+                bb[21 * _S + j] = r[6]
+                bb[22 * _S + j] = r[7]
+                bb[23 * _S + j] = r[8]
+                bb[24 * _S + j] = r[9]
+                bb[25 * _S + j] = r[10]
+                bb[27 * _S + j] = r[11]
+            for j in range(nf):
+                if bb[27 * _S + j] == 0.0:
+                    r = _smear_track(
+                        bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
+                        bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
+                        bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
+                        bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, True,
+                    )  # fmt: skip
+                    bb[15 * _S + j] = r[0]
+                    bb[16 * _S + j] = r[1]
+                    bb[17 * _S + j] = r[2]
+                    bb[18 * _S + j] = r[3]
+                    bb[19 * _S + j] = r[4]
+                    bb[20 * _S + j] = r[5]
+                    bb[21 * _S + j] = r[6]
+                    bb[22 * _S + j] = r[7]
+                    bb[23 * _S + j] = r[8]
+                    bb[24 * _S + j] = r[9]
+                    bb[25 * _S + j] = r[10]
+                    bb[27 * _S + j] = r[11]
         t_start = nt
-        # ------------------------------------------------------------ tracking
+        # ------------------------------------------------------------ tracking (output)
         for i in range(p0, p1):
             s_track_of[i - p0] = -1
-            if not is_final[i]:
-                continue
-            s = _species(abs(pdg[i]))
-            if s < 0:
-                continue
-            pxi = np.float64(px[i])
-            pyi = np.float64(py[i])
-            pzi = np.float64(pz[i])
-            pt2 = pxi * pxi + pyi * pyi
-            p2 = pt2 + pzi * pzi
-            if p2 <= 0.0 or pt2 <= pt_min * pt_min:
-                continue
-            p = math.sqrt(p2)
-            inv_p = 1.0 / p
-            cz = pzi * inv_p
-            if not (cz > cos_lo and cz < cos_hi):
-                continue
-            x0 = np.float64(vx[i])
-            y0 = np.float64(vy[i])
-            if x0 * x0 + y0 * y0 >= max_rxy * max_rxy:
-                continue
-            pt = math.sqrt(pt2)
-            x_eff = (pt - pt_min) * inv_pt_scale
-            n_trk_u += 1
-            if not track_found(_uniform(st_trk), x_eff, plateau):
-                continue
-            # true impact parameters (straight line) and smearing, as in tracking.py
-            # (reciprocals computed once and multiplied: a few double ulp from the reference)
-            inv_pt = 1.0 / pt
-            d0 = (x0 * pyi - y0 * pxi) * inv_pt
-            z0 = np.float64(vz[i]) - (x0 * pxi + y0 * pyi) * pzi * (inv_pt * inv_pt)
-            m = _SPECIES_MASS[s]
-            en = math.sqrt(p2 + m * m)
-            st = pt * inv_p
-            inv_pb = en * (inv_p * inv_p)  # 1/(p beta) = E/p^2
-            inv_beta = en * inv_p
-            ms = inv_pb / (st * math.sqrt(st))
-            ms_d0 = a[7] * ms
-            ms_z0 = a[9] * ms * (p * inv_pt)
-            sg_pt = pt * math.sqrt((a[0] * pt) ** 2 + (a[1] * inv_beta) ** 2)
-            sg_th = math.sqrt(a[2] * a[2] + (a[3] * inv_pb) ** 2)
-            sg_ph = math.sqrt(a[4] * a[4] + (a[5] * inv_pb) ** 2)
-            sg_d0 = math.sqrt(a[6] * a[6] + ms_d0 * ms_d0)
-            sg_z0 = math.sqrt(a[8] * a[8] + ms_z0 * ms_z0)
-            g0 = _normal(st_trk)
-            g1 = _normal(st_trk)
-            g2 = _normal(st_trk)
-            g3 = _normal(st_trk)
-            g4 = _normal(st_trk)
-            n_trk_n += 5
-            pt_s = abs(pt + sg_pt * g0)
-            # theta: rotate (cos, sin) by the smearing angle; the clip at 1e-6 and
-            # pi - 1e-6 of the reference only matters within 0.1 rad of the beam axis
-            dth = sg_th * g1
-            if abs(dth) < 0.1 and st > 0.1:
-                cd, sd = cos_sin_small(dth)
-                cos_s = cz * cd - st * sd
-                sin_s = st * cd + cz * sd
-            else:
-                th_s = fast_atan2(pt, pzi) + dth
-                th_s = min(max(th_s, 1e-6), _PI - 1e-6)
-                cos_s = math.cos(th_s)
-                sin_s = math.sin(th_s)
-            dph = sg_ph * g2
-            ph_s = fast_atan2(pyi, pxi) + dph
-            if ph_s > _PI:
-                ph_s -= 2.0 * _PI
-            elif ph_s < -_PI:
-                ph_s += 2.0 * _PI
-            cd, sd = cos_sin_small(dph)
-            cph = (pxi * cd - pyi * sd) * inv_pt
-            sph = (pyi * cd + pxi * sd) * inv_pt
-            p_s = pt_s / sin_s
-            t_f[0, nt] = pt_s * cph
-            t_f[1, nt] = pt_s * sph
-            t_f[2, nt] = p_s * cos_s
-            t_f[3, nt] = math.sqrt(p_s * p_s + m * m)
-            t_f[4, nt] = p_s
-            t_f[5, nt] = pt_s
-            t_f[6, nt] = cos_s
-            t_f[7, nt] = ph_s
-            t_f[8, nt] = d0 + sg_d0 * g3
-            t_f[9, nt] = z0 + sg_z0 * g4
+        for j in range(b_ev[e - blk_start], b_ev[e - blk_start + 1]):
+            i = b_i[j]
+            for f in range(10):
+                t_f[f, nt] = bb[(15 + f) * _TRACK_STRIDE + j]
             t_f[14, nt] = 0.0
             t_i[0, nt] = i - p0
             t_i[1, nt] = pdg[i]
-            q = _SPECIES_CHARGE_POS[s]
+            q = _SPECIES_CHARGE_POS[b_s[j]]
             t_q[nt] = q if pdg[i] > 0 else -q
             t_b[nt] = False
-            s_pt[nt - t_start] = pt_s
-            s_phi[nt - t_start] = ph_s
-            s_p[nt - t_start] = p_s
-            s_cos[nt - t_start] = cos_s
+            s_pt[nt - t_start] = bb[20 * _TRACK_STRIDE + j]
+            s_phi[nt - t_start] = bb[22 * _TRACK_STRIDE + j]
+            s_p[nt - t_start] = bb[19 * _TRACK_STRIDE + j]
+            s_cos[nt - t_start] = bb[21 * _TRACK_STRIDE + j]
             s_track_of[i - p0] = nt
+            s_pp[i - p0] = bb[8 * _TRACK_STRIDE + j]
+            s_pinv[i - p0] = bb[9 * _TRACK_STRIDE + j]
+            s_ppt[i - p0] = bb[6 * _TRACK_STRIDE + j]
+            s_pph[i - p0] = bb[25 * _TRACK_STRIDE + j]
             nt += 1
         n_phys_trk = nt - t_start
         # ------------------------------------------------------------ beam-background tracks
@@ -695,10 +873,15 @@ def _simulate_kernel(  # pragma: no cover - numba
             pyi = np.float64(py[i])
             pzi = np.float64(pz[i])
             pt2 = pxi * pxi + pyi * pyi
-            p = math.sqrt(pt2 + pzi * pzi)
-            if not p > 0.0:
-                continue
-            inv_p = 1.0 / p
+            tr = s_track_of[i - p0]
+            if tr >= 0:  # the track computed the same p and 1/p (p > 0)
+                p = s_pp[i - p0]
+                inv_p = s_pinv[i - p0]
+            else:
+                p = math.sqrt(pt2 + pzi * pzi)
+                if not p > 0.0:
+                    continue
+                inv_p = 1.0 / p
             region = _ecl_region(pzi * inv_p, cos_edge)
             if region == 0:
                 continue
@@ -733,6 +916,11 @@ def _simulate_kernel(  # pragma: no cover - numba
             d_ux[nd] = pxi * inv_p
             d_uy[nd] = pyi * inv_p
             d_uz[nd] = pzi * inv_p
+            st_d = (s_ppt[i - p0] if tr >= 0 else math.sqrt(pt2)) * inv_p
+            d_st[nd] = st_d
+            d_th[nd] = fast_atan2(st_d, pzi * inv_p)
+            d_ph[nd] = s_pph[i - p0] if tr >= 0 else fast_atan2(pyi, pxi)
+            d_sge[nd], d_sgth[nd] = _cluster_sigmas(dep, cal)
             d_reg[nd] = region
             d_idx[nd] = i - p0
             d_cl[nd] = -1
@@ -767,10 +955,12 @@ def _simulate_kernel(  # pragma: no cover - numba
             matched = False
             lead = -1
             best = -1.0
+            n_in = 0
             for k in range(nd):
                 # selects, no branches (which deposit belongs to which cluster is random);
                 # a deposit of another cluster adds exact zeros
                 inc = d_cl[k] == c
+                n_in += inc
                 dk = d_e[k] if inc else 0.0
                 e_sum += dk
                 vxs += dk * d_ux[k]
@@ -780,12 +970,12 @@ def _simulate_kernel(  # pragma: no cover - numba
                 upd = inc & (dk > best)
                 best = dk if upd else best
                 lead = k if upd else lead
-            ee = max(e_sum, 1e-9)
-            inv_ee = 1.0 / ee
-            # sigma_E/E = a/E (+) b/E^(1/4) (+) c, with (b/E^(1/4))^2 = b^2 sqrt(E)/E
-            sg_e = ee * math.sqrt(
-                (cal[6] * inv_ee) ** 2 + cal[7] * cal[7] * math.sqrt(ee) * inv_ee + cal[8] * cal[8]
-            )
+            # one deposit: e_sum is its energy exactly (the others add +0.0)
+            if n_in == 1:
+                sg_e = d_sge[lead]
+                sg_th = d_sgth[lead]
+            else:
+                sg_e, sg_th = _cluster_sigmas(e_sum, cal)
             e_reco = e_sum + sg_e * _normal(st_cal)
             n_cal_n += 1
             alive = e_reco > cal[11]
@@ -793,14 +983,22 @@ def _simulate_kernel(  # pragma: no cover - numba
             cl_alive_e[c] = e_reco
             if not alive:
                 continue
-            vt2 = vxs * vxs + vys * vys
-            vts = math.sqrt(vt2)
-            vn = math.sqrt(vt2 + vzs * vzs)
-            th_true = fast_atan2(vts, vzs)
-            ph_true = fast_atan2(vys, vxs)
-            inv_vn = 1.0 / vn
-            sin_true = vts * inv_vn
-            sg_th = math.sqrt(cal[9] * cal[9] + cal[10] * cal[10] * inv_ee)
+            if n_in == 1:
+                # one deposit: the cluster direction is the deposit direction (unit vector,
+                # sin(theta) known; phi from the particle's track when it has one)
+                uz = d_uz[lead]
+                sin_true = d_st[lead]
+                th_true = d_th[lead]
+                ph_true = d_ph[lead]
+            else:
+                vt2 = vxs * vxs + vys * vys
+                vts = math.sqrt(vt2)
+                vn = math.sqrt(vt2 + vzs * vzs)
+                th_true = fast_atan2(vts, vzs)
+                ph_true = fast_atan2(vys, vxs)
+                inv_vn = 1.0 / vn
+                sin_true = vts * inv_vn
+                uz = vzs * inv_vn
             g0 = _normal(st_cal)
             g1 = _normal(st_cal)
             dth = sg_th * g0
@@ -815,7 +1013,7 @@ def _simulate_kernel(  # pragma: no cover - numba
                 cos_r = -1.0
             else:
                 cd, sd = cos_sin_small(dth)
-                cos_r = (vzs * cd - vts * sd) * inv_vn
+                cos_r = uz * cd - sin_true * sd
             c_f[0, nc] = e_reco
             c_f[1, nc] = e_reco
             c_f[2, nc] = th_r

@@ -74,7 +74,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkscan.beams import get_collider
-from darkscan.detector._kernels import COUNTER_STAGES, pool_trigger_summary, simulate_flat
+from darkscan.detector._kernels import (
+    _TRACK_CAP,
+    COUNTER_STAGES,
+    pool_trigger_summary,
+    simulate_flat,
+)
 from darkscan.detector._random import seed_states
 from darkscan.detector.beam_background import (
     background_pool,
@@ -88,7 +93,7 @@ from darkscan.detector.tracking import _parameters as _tracking_resolution
 from darkscan.detector.tracking import reconstruct_tracks
 from darkscan.detector.trigger import TRIGGER_LINES, evaluate_trigger
 from darkscan.detector.vertexing import reconstruct_vertices
-from darkscan.errors import ConfigError, InputFileError
+from darkscan.errors import ConfigError, InputFileError, PhysicsDomainError
 from darkscan.generate.event_record import Sample, seed_record
 from darkscan.io.atomic import atomic_output
 
@@ -423,6 +428,11 @@ def simulate_events(
     sub = _stage_generators(rng)
     n_events = len(events)
     part, p_off = _flat_columns(events.particles)
+    if p_off.size > 1 and int(np.max(np.diff(p_off))) > _TRACK_CAP:
+        raise PhysicsDomainError(
+            f"an event has {int(np.max(np.diff(p_off)))} particles; the fast simulation "
+            f"handles at most {_TRACK_CAP} per event"
+        )
     par = _kernel_parameters(card)
     (
         t_off, t_f, t_i, t_q, t_b,
