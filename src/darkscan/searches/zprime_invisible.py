@@ -1061,7 +1061,6 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
     M_rec^2 bin on each side from the window to the sideband's outer edge: the signal
     template covers them too, and the background normalisations are measured there."""
     coarsened = [] if coarsened is None else coarsened
-    from darkscan.stats import TemplateModel
 
     b = cfg.binning
     _, edges3, _ = _third_axis(cfg)
@@ -1069,6 +1068,8 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
     norm = math.hypot(sy.background_before_tau_suppression, sy.tau_suppression)
     obs = np.full(len(masses), np.nan)
     exp = np.full((len(masses), 5), np.nan)
+    toy_seed = int(rng.integers(2**63))
+    jobs = []
     for k in range(len(masses)):
         i_lo, i_hi = windows[k]
         sel = pass_mask[k]
@@ -1112,18 +1113,41 @@ def _template_limits(cfg, lumi, masses, windows, pass_mask, v_bkg, var_bkg, v_si
         signal_vals = reduce(v_sig[k]) * lumi / sig_norm[k]
         if signal_vals.sum() <= 0:
             continue
-        model = TemplateModel(
-            templates, norm_uncertainties={n: norm for n in templates},
-            signal_uncertainties=None if signal_syst is None else signal_syst[k],
-        )  # fmt: skip
-        observed = reduce(pseudo)
-        res = model.upper_limit(
-            make(signal_vals, np.zeros_like(signal_vals)), observed.ravel(), cl=cfg.statistics.cl,
-            method=cfg.statistics.cls_calculator, n_toys=cfg.statistics.n_toys, rng=rng, rtol=1e-3,
-        )  # fmt: skip
-        obs[k] = float(res.observed)
-        exp[k] = np.asarray(res.expected, dtype=float)
+        jobs.append((
+            k, templates, {n: norm for n in templates},
+            None if signal_syst is None else signal_syst[k],
+            make(signal_vals, np.zeros_like(signal_vals)), reduce(pseudo).ravel(),
+            cfg.statistics.cl, cfg.statistics.cls_calculator, cfg.statistics.n_toys,
+            np.random.SeedSequence([toy_seed, k]),
+        ))  # fmt: skip
+    # the fits are independent: spread over the run's workers (toys: one seed per mass, so
+    # the limits do not depend on the number of workers)
+    n_workers = min(cfg.run.n_workers, len(jobs))
+    if n_workers > 1 and cfg.run.executor != "inprocess":
+        import concurrent.futures
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
+            results = list(pool.map(_template_fit, jobs, chunksize=4))
+    else:
+        results = [_template_fit(job) for job in jobs]
+    for k, o, e in results:
+        obs[k], exp[k] = o, e
     return obs, exp
+
+
+def _template_fit(job) -> tuple[int, float, np.ndarray]:
+    """One mass point's CLs template fit (a top-level function: runs in worker processes)."""
+    from darkscan.stats import TemplateModel
+
+    k, templates, norms, signal_syst, signal, observed, cl, calc, n_toys, seq = job
+    model = TemplateModel(templates, norm_uncertainties=norms, signal_uncertainties=signal_syst)
+    res = model.upper_limit(
+        signal, observed, cl=cl, method=calc, n_toys=n_toys, rng=np.random.default_rng(seq),
+        rtol=1e-3,
+    )  # fmt: skip
+    return k, float(res.observed), np.asarray(res.expected, dtype=float)
 
 
 def _sidebands(sb, windows, n_rows, pass_mask, lumi, cum_b, cum_var, cum_p, cum_sig, s_pass):
@@ -1517,10 +1541,11 @@ def analyse(
             flanks=None if sideband is None else (sideband["low"], sideband["high"]),
         )  # fmt: skip
         if coarsened:
+            shown = ", ".join(coarsened[:6]) + (", ..." if len(coarsened) > 6 else "")
             notes.append(
                 "cls: template bins merged (M_rec^2 x third axis) so that each holds >= "
                 f"{max(1.0, cfg.tau_suppression.mc_guard.min_raw_events):g} simulated background "
-                "events: " + ", ".join(coarsened)
+                f"events at {len(coarsened)} of {masses.size} masses ({shown})"
             )
         limits = {
             "expected_minus2": exp[:, 0], "expected_minus1": exp[:, 1], "expected": exp[:, 2],
