@@ -787,17 +787,10 @@ def _simulate_kernel(  # pragma: no cover - numba
                         bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
                         bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, True,
                     )  # fmt: skip
-                    bb[15 * _S + j] = r[0]
-                    bb[16 * _S + j] = r[1]
-                    bb[17 * _S + j] = r[2]
-                    bb[18 * _S + j] = r[3]
-                    bb[19 * _S + j] = r[4]
-                    bb[20 * _S + j] = r[5]
-                    bb[21 * _S + j] = r[6]
-                    bb[22 * _S + j] = r[7]
-                    bb[23 * _S + j] = r[8]
-                    bb[24 * _S + j] = r[9]
-                    bb[25 * _S + j] = r[10]
+                    # (the rare general path: a loop; the vectorised pass above spells the
+                    # stores out)
+                    for f in range(11):
+                        bb[(15 + f) * _S + j] = r[f]
                     bb[27 * _S + j] = r[11]
         t_start = nt
         # ------------------------------------------------------------ tracking (output)
