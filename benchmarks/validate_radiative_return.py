@@ -201,33 +201,20 @@ def sigma_above_sf(z0: float, s: float, sigma_hat, form: str, epsabs: float = 1e
         _, reg = structure_function(x, s, form)
         return soft * b + float(reg) * (1.0 - x) ** (1.0 - b)
 
+    def quad_to_one(f, lo):
+        """int_lo^1 f(x) (1 - x)^(b - 1) dx (QUADPACK's algebraic weight)."""
+        val, _ = integrate.quad(
+            f, lo, 1.0, weight="alg", wvar=(0.0, b - 1.0), epsabs=epsabs, epsrel=1e-7, limit=200
+        )
+        return val
+
     def inner(x1):
         lo = z0 / x1
         if lo >= 1.0:
             return 0.0
-        val, _ = integrate.quad(
-            lambda x2: smooth(x2) * float(sigma_hat(x1 * x2 * s)),
-            lo,
-            1.0,
-            weight="alg",
-            wvar=(0.0, b - 1.0),
-            epsabs=epsabs,
-            epsrel=1e-7,
-            limit=200,
-        )
-        return val
+        return quad_to_one(lambda x2: smooth(x2) * float(sigma_hat(x1 * x2 * s)), lo)
 
-    val, _ = integrate.quad(
-        lambda x1: smooth(x1) * inner(x1),
-        z0,
-        1.0,
-        weight="alg",
-        wvar=(0.0, b - 1.0),
-        epsabs=epsabs,
-        epsrel=1e-7,
-        limit=200,
-    )
-    return val
+    return quad_to_one(lambda x1: smooth(x1) * inner(x1), z0)
 
 
 def _nodes_to_one(a, s: float, form: str, n: int):
