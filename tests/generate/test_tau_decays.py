@@ -191,6 +191,48 @@ def test_spin_correlation_keeps_channel_fractions():
     assert np.all(plus.pdg[plus.channel == imu, 0] == -13)
 
 
+def test_channel_subset_is_exact():
+    # Both taus restricted to S = {pi, mu}: (1) both fall in S with probability f^2 in the
+    # full generation (the correlation term averages to zero per channel); (2) the subset
+    # generation reproduces the full generation's S x S events: channel-pair fractions
+    # BR_a BR_b / f^2 and the pi pi energy correlation <C_zz>/3 of
+    # test_pion_pion_energy_correlation (Tsai, PRD 4 (1971) 2821), within statistical errors
+    rng = np.random.default_rng(5)
+    beta = math.sqrt(1 - 4 * M_TAU**2 / 10.58**2)
+    gamma = 1 / math.sqrt(1 - beta**2)
+    sub = td.channel_indices(["pi", "mu"])
+    f = td.channel_fraction(["pi", "mu"])
+    assert f == pytest.approx(0.1082 + 0.1739, abs=1e-12)  # PDG 2024 (module table)
+    n = 300_000
+    full_m, full_p, _ = td.sample_tau_pair_decays(rng, _born_cos(rng, n, beta), beta)
+    both = np.isin(full_m.channel, sub) & np.isin(full_p.channel, sub)
+    assert both.mean() == pytest.approx(f**2, abs=4 * math.sqrt(f**2 * (1 - f**2) / n))
+    m, p, info = td.sample_tau_pair_decays(rng, _born_cos(rng, n, beta), beta, channels=sub)
+    assert set(np.unique(m.channel)) <= set(sub) and set(np.unique(p.channel)) <= set(sub)
+    ipi = NAMES.index("pi")
+    for a, b in itertools.product(sub, sub):
+        expected = CHANNELS[a].branching_ratio * CHANNELS[b].branching_ratio / f**2
+        frac = float(np.mean((m.channel == a) & (p.channel == b)))
+        assert frac == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / n))
+    sel = (m.channel == ipi) & (p.channel == ipi)
+    e_minus = gamma * (m.p4[sel, 0, 0] + beta * m.p4[sel, 0, 3])
+    e_plus = gamma * (p.p4[sel, 0, 0] - beta * p.p4[sel, 0, 3])
+    target = (2 - 1 / gamma**2) / (2 + 1 / gamma**2) / 3
+    r = float(np.corrcoef(e_minus, e_plus)[0, 1])
+    assert r == pytest.approx(target, abs=4 / math.sqrt(sel.sum()))
+    assert 0.0 < info["spin_efficiency"] <= 1.0
+
+
+def test_channel_names_are_validated():
+    from darkscan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\['nope'\] unknown; allowed names"):
+        td.channel_indices(["mu", "nope"])
+    with pytest.raises(ConfigError, match="the list is empty"):
+        td.channel_indices([])
+    assert td.channel_indices(["mu", "e", "mu"]).tolist() == [0, 1]
+
+
 # ----------------------------------------------------------------------------- a1, K*
 _GAMMA = [
     np.diag([1.0, 1.0, -1.0, -1.0]).astype(complex),

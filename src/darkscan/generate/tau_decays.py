@@ -99,6 +99,8 @@ __all__ = [
     "a1_dalitz_density",
     "a1_mass_density",
     "a1_width",
+    "channel_fraction",
+    "channel_indices",
     "hadronic_polarimeter",
     "michel_density",
     "sample_tau_decays",
@@ -937,7 +939,33 @@ def _phase_space(rng, n, pdg):
 
 
 # ----------------------------------------------------------------------------- public
-def sample_tau_decays(rng: np.random.Generator, n: int, channel=None) -> TauDecays:
+def channel_indices(names) -> np.ndarray:
+    """Indices into :data:`TAU_DECAY_CHANNELS` of the channels called ``names`` (sorted,
+    without repeats); an unknown or empty list is a one-line :class:`ConfigError`.
+
+    >>> channel_indices(["pi", "mu"]).tolist()
+    [1, 2]
+    """
+    known = [c.name for c in TAU_DECAY_CHANNELS]
+    names = list(names)
+    if not names:
+        raise ConfigError(f"tau decay channels: the list is empty; allowed names: {known}")
+    bad = [nm for nm in names if nm not in known]
+    if bad:
+        raise ConfigError(f"tau decay channels {bad} unknown; allowed names: {known}")
+    return np.array(sorted({known.index(nm) for nm in names}), dtype=np.int64)
+
+
+def channel_fraction(names) -> float:
+    """Sum of the branching fractions of the channels called ``names``.
+
+    >>> round(channel_fraction(["mu"]), 4)
+    0.1739
+    """
+    return float(sum(TAU_DECAY_CHANNELS[i].branching_ratio for i in channel_indices(names)))
+
+
+def sample_tau_decays(rng: np.random.Generator, n: int, channel=None, allowed=None) -> TauDecays:
     """Unpolarised tau- decays at rest with their polarimeter vectors.
 
     Parameters
@@ -948,6 +976,9 @@ def sample_tau_decays(rng: np.random.Generator, n: int, channel=None) -> TauDeca
     channel : array_like of int (n,), optional
         Channel indices into :data:`TAU_DECAY_CHANNELS`; default: drawn from the
         branching fractions.
+    allowed : array_like of int, optional
+        Draw only among these channel indices (branching fractions renormalised to their
+        sum); default all. Ignored when ``channel`` is given.
 
     Returns
     -------
@@ -956,6 +987,10 @@ def sample_tau_decays(rng: np.random.Generator, n: int, channel=None) -> TauDeca
     if not isinstance(rng, np.random.Generator):
         raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     brs = np.array([c.branching_ratio for c in TAU_DECAY_CHANNELS])
+    if channel is None and allowed is not None:
+        sub = np.asarray(allowed, dtype=np.int64)
+        k = np.searchsorted(np.cumsum(brs[sub]), rng.random(n) * brs[sub].sum(), side="right")
+        channel = sub[np.minimum(k, sub.size - 1)]
     if channel is None:
         channel = np.searchsorted(np.cumsum(brs), rng.random(n) * brs.sum(), side="right")
         channel = np.minimum(channel, len(brs) - 1)
@@ -1024,7 +1059,12 @@ def spin_correlation_matrix(cos_theta, beta) -> np.ndarray:
 
 
 def sample_tau_pair_decays(
-    rng: np.random.Generator, cos_theta, beta, *, spin_correlations: bool = True
+    rng: np.random.Generator,
+    cos_theta,
+    beta,
+    *,
+    spin_correlations: bool = True,
+    channels=None,
 ) -> tuple[TauDecays, TauDecays, dict]:
     """Decays of tau- and tau+ at rest with Born-level spin correlations.
 
@@ -1034,6 +1074,14 @@ def sample_tau_pair_decays(
     generated exactly as an unpolarised tau- decay (its marginal) times the conditional
     tau+ density 1 + h+ . (C^T h-), by accept-reject of tau+ decays (channels included).
 
+    With ``channels`` both taus decay only into those channels. This is exact: the
+    polarimeter vector of every channel averages to zero over its unpolarised phase space
+    (the density 1 + h . s is normalised for every spin s), so the correlation term drops
+    out of the channel probabilities: both taus fall in the subset with probability
+    f^2, f the sum of its branching fractions, the tau- then decays unpolarised with the
+    renormalised branching fractions and the tau+ follows from the same conditional
+    density restricted to the subset. The caller weights the events by f^2.
+
     Parameters
     ----------
     rng : numpy.random.Generator
@@ -1041,6 +1089,8 @@ def sample_tau_pair_decays(
         Production angle of the tau- and tau velocity in the pair rest frame.
     spin_correlations : bool
         False: independent unpolarised decays.
+    channels : array_like of int, optional
+        Indices into :data:`TAU_DECAY_CHANNELS` (:func:`channel_indices`); default all.
 
     Returns
     -------
@@ -1050,8 +1100,8 @@ def sample_tau_pair_decays(
     """
     cos_theta = np.asarray(cos_theta, dtype=float)
     n = cos_theta.size
-    minus = sample_tau_decays(rng, n)
-    plus = sample_tau_decays(rng, n)
+    minus = sample_tau_decays(rng, n, allowed=channels)
+    plus = sample_tau_decays(rng, n, allowed=channels)
     n_prop = n
     if spin_correlations:
         # tau+ from its conditional density given the tau- decay: 1 + h+ . s with
@@ -1075,7 +1125,7 @@ def sample_tau_pair_decays(
             pending = pending[~ok]
             if pending.size == 0:
                 break
-            cand = sample_tau_decays(rng, pending.size)
+            cand = sample_tau_decays(rng, pending.size, allowed=channels)
             n_prop += pending.size
         else:  # pragma: no cover
             raise ConfigError("spin-correlation accept-reject did not converge")

@@ -295,6 +295,34 @@ def test_cos_theta_cut_books_cross_section():
     assert s.cross_section_uncertainty_fb > 0
 
 
+def test_pair_pt_cut_keeps_radiative_events_and_books_cross_section():
+    # p_T(mu mu, CM) > 0.1 GeV: every kept event has it (recomputed from the lab record with
+    # the collider's CM transformation, float32 record: 1e-4 GeV slack) and the booked
+    # fraction equals the fraction of an unfiltered sample passing it (binomial, 4 sigma)
+    cut = 0.1
+    s = mg.generate_mumu_gamma(
+        COLLIDER, 20_000, np.random.default_rng(9), cuts={"pt_mumu_cms_min": cut}
+    )
+    mu = np.stack([np.stack([ak.to_numpy(s.events.particles[f][:, j]) for f in
+                             ("E", "px", "py", "pz")], -1) for j in (0, 1)], 1)  # fmt: skip
+    cms = COLLIDER.to_cms(mu.sum(axis=1).astype(float))
+    assert np.hypot(cms[:, 1], cms[:, 2]).min() >= cut - 1e-4
+    ref = mg.generate_mumu_gamma(COLLIDER, 100_000, np.random.default_rng(10))
+    mu = np.stack([np.stack([ak.to_numpy(ref.events.particles[f][:, j]) for f in
+                             ("E", "px", "py", "pz")], -1) for j in (0, 1)], 1)  # fmt: skip
+    cms = COLLIDER.to_cms(mu.sum(axis=1).astype(float))
+    expected = float(np.mean(np.hypot(cms[:, 1], cms[:, 2]) >= cut))
+    frac = s.cross_section_fb / s.generator_settings["cross_section_total_fb"]
+    n_gen = s.generator_settings["n_generated"]
+    tol = 4 * math.sqrt(expected * (1 - expected) * (1 / 100_000 + 1 / n_gen))
+    assert frac == pytest.approx(expected, abs=tol)
+    assert 0.15 < expected < 0.35  # radiative events only
+    with pytest.raises(PhysicsDomainError, match="pt_mumu_cms_min"):
+        mg.generate_mumu_gamma(
+            COLLIDER, 10, np.random.default_rng(1), cuts={"pt_mumu_cms_min": -1.0}
+        )
+
+
 def test_bad_arguments():
     rng = np.random.default_rng(8)
     with pytest.raises(PhysicsDomainError):

@@ -155,3 +155,22 @@ def test_soft_fsr_photons_follow_massive_tau_dipole():
     # exact momentum conservation of taus + FSR photons in the CM frame (no ISR)
     total = ev.l_minus + ev.l_plus + ev.fsr_photons.sum(axis=1)
     assert np.max(np.abs(total - [COLLIDER.sqrt_s, 0, 0, 0])) < 1e-9
+
+
+def test_decay_channel_subset_books_f_squared():
+    # both taus forced into {mu}: sigma x B(tau -> mu nu nu)^2 (PDG 2024: 17.39 %), weights
+    # summing to it, only muons as charged daughters, and the same production as without
+    # the subset (same seed: identical tau momenta)
+    rng_a, rng_b = np.random.default_rng(31), np.random.default_rng(31)
+    full = generate_tautau(COLLIDER, 2000, rng_a)
+    mu = generate_tautau(COLLIDER, 2000, rng_b, decay_channels=["mu"])
+    assert mu.cross_section_fb == pytest.approx(full.cross_section_fb * 0.1739**2, rel=1e-12)
+    assert float(np.sum(mu.events.weight)) == pytest.approx(mu.cross_section_fb, rel=1e-9)
+    assert mu.generator_cuts["tau_decay_channels"] == ["mu"]
+    d = mu.events.particles[mu.events.particles.mother >= 0]
+    charged = ak.flatten(d.pdg)[np.isin(np.abs(ak.flatten(d.pdg)), [11, 13, 211, 321])]
+    assert set(np.abs(ak.to_numpy(charged)).tolist()) == {13}
+    taus = lambda s: _cols(s.events.particles[:, :2])  # noqa: E731
+    np.testing.assert_array_equal(taus(mu), taus(full))
+    with pytest.raises(ConfigError, match="unknown"):
+        generate_tautau(COLLIDER, 10, np.random.default_rng(1), decay_channels=["tau3mu"])
