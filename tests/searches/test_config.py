@@ -84,7 +84,7 @@ def test_out_of_range_value_is_one_line_naming_key_value_and_file(tmp_path):
     assert "statistics.method" in _one_line_error(tmp_path, data)
     data = _default_dict()
     data["backgrounds"]["mumu"]["w_min"] = 0.5  # a two-photon option on another generator
-    assert "w_min, pt_cms_min and recoil_theta_range need generator two_photon" in (
+    assert "w_min and recoil_theta_range need generator two_photon" in (
         _one_line_error(tmp_path, data)
     )
     data = _default_dict()
@@ -171,3 +171,25 @@ def test_per_background_unit_sizes(tmp_path):
     data = _default_dict()
     del data["run"]["unit_sizes"]
     assert load_search_config(_write(tmp_path, data)).run.unit_sizes == {}
+
+
+def test_generator_filters_are_validated_against_the_selection(tmp_path):
+    # a p_T filter above the selection's cut minus the margin would remove selectable events
+    data = _default_dict()
+    data["backgrounds"]["mumu"]["pt_cms_min"] = 0.15
+    msg = _one_line_error(tmp_path, data)
+    assert "backgrounds.mumu.pt_cms_min = 0.15 GeV must be at most" in msg
+    assert "selection.pt_mumu_cms_min - 0.1 = 0.1 GeV" in msg
+    data = _default_dict()
+    data["backgrounds"]["tautau"]["pt_cms_min"] = 0.05  # p_T filter only for mu mu samples
+    assert "pt_cms_min needs generator two_photon or mumu_gamma" in _one_line_error(tmp_path, data)
+    data = _default_dict()
+    data["backgrounds"]["tautau"]["tau_decay_channels"] = ["mu", "tau_to_unicorns"]
+    msg = _one_line_error(tmp_path, data)
+    assert "backgrounds.tautau" in msg and "['tau_to_unicorns'] unknown" in msg
+    data = _default_dict()
+    data["backgrounds"]["mumu"]["tau_decay_channels"] = ["mu"]
+    assert "tau_decay_channels needs generator tautau" in _one_line_error(tmp_path, data)
+    data = _default_dict()
+    data["backgrounds"]["tautau"]["tau_decay_channels"] = []
+    assert "the list is empty" in _one_line_error(tmp_path, data)

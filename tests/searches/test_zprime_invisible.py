@@ -314,8 +314,9 @@ def test_end_to_end_run_produces_all_outputs(e2e):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"]["run_seed"] == 3
     assert manifest["luminosities"]["analysis"] == 79.7
-    # simulated statistics: 20000 mu mu events in sigma(filter) ~ 0.74 nb -> ~0.03 fb^-1
-    assert 0.01 < manifest["luminosities"]["simulated:mumu"] < 0.1
+    # simulated statistics: 20000 mu mu events in sigma(filter) = 0.74 nb x 26 % (the
+    # default p_T(mu mu, CM) > 0.05 GeV filter) ~ 0.19 nb -> ~0.1 fb^-1
+    assert 0.06 < manifest["luminosities"]["simulated:mumu"] < 0.16
     text = e2e["text"]
     assert "PSEUDO-DATA" in text and "Results written to" in text
     assert "not simulated" in text and "pi+ pi- pi0" in text  # says what is not simulated

@@ -186,7 +186,10 @@ def _fmt_eff(value: float) -> str:
 
 def _caption(cutflow: CutFlow) -> str:
     lumi = f" at {cutflow.luminosity:g} fb^-1" if cutflow.luminosity is not None else ""
-    return f"Cut flow (events{lumi}; raw = simulated events; efficiencies of weighted yields)"
+    return (
+        f"Cut flow (events{lumi}; raw = simulated events; efficiencies of weighted yields; "
+        "the first row counts the events within each sample's generator-level filter)"
+    )
 
 
 def cutflow_rich(cutflow: CutFlow, *, title: str | None = None):

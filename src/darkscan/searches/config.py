@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from darkscan.errors import ConfigError
 
 __all__ = [
+    "PT_FILTER_MARGIN",
     "BackgroundConfig",
     "BinningConfig",
     "McGuardConfig",
@@ -48,6 +49,12 @@ __all__ = [
 ]
 
 _Strict = ConfigDict(extra="forbid", frozen=True)
+#: GeV: a generator filter on the true p_T(mu mu, CM) must lie at least this far below the
+#: selection's cut on the reconstructed value (a guard against filters that cut into the
+#: selection). For mu mu(gamma) the fast simulation's p_T(mu mu, CM) resolution is 0.035 GeV
+#: (68 % half-width) with non-Gaussian tails: a filter 0.1 GeV below the cut still drops 1 %
+#: of the selected weight, 0.15 GeV below 0.3 % (benchmarks/validate_background_filters.py).
+PT_FILTER_MARGIN = 0.1
 
 Fraction = Field(ge=0.0, lt=1.0)
 
@@ -144,9 +151,12 @@ class BackgroundConfig(BaseModel):
 
     Filters: ``cos_theta_cms_range`` (mumu_gamma, tautau: both leptons, nominal CM frame);
     ``theta_range`` (deg, lab: both charged final-state leptons or pions; pythia,
-    two_photon, pipi_gamma); two_photon only: ``w_min`` (GeV, the mu mu mass cut of the
-    generator), ``pt_cms_min`` (GeV, p_T of the mu mu pair, CM) and ``recoil_theta_range``
-    (deg, lab polar angle of the true recoil against the mu mu pair).
+    two_photon, pipi_gamma); ``pt_cms_min`` (GeV, p_T of the mu mu pair, CM; mumu_gamma
+    and two_photon; at most the selection's ``pt_mumu_cms_min`` minus
+    :data:`PT_FILTER_MARGIN`); two_photon only: ``w_min`` (GeV, the mu mu mass cut of the
+    generator) and ``recoil_theta_range`` (deg, lab polar angle of the true recoil against
+    the mu mu pair); tautau only: ``tau_decay_channels`` (both taus decay only into these
+    channels of :data:`darkscan.generate.tau_decays.TAU_DECAY_CHANNELS`, weights x f^2).
     """
 
     model_config = _Strict
@@ -159,6 +169,7 @@ class BackgroundConfig(BaseModel):
     w_min: float | None = Field(default=None, gt=0.0)
     pt_cms_min: float | None = Field(default=None, ge=0.0)
     recoil_theta_range: tuple[float, float] | None = None
+    tau_decay_channels: list[str] | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -168,9 +179,20 @@ class BackgroundConfig(BaseModel):
             _pair(self.theta_range, "theta_range", 0.0, 180.0)
         if self.recoil_theta_range is not None:
             _pair(self.recoil_theta_range, "recoil_theta_range", 0.0, 180.0)
-        two_photon_only = (self.w_min, self.pt_cms_min, self.recoil_theta_range)
+        two_photon_only = (self.w_min, self.recoil_theta_range)
         if self.generator != "two_photon" and any(v is not None for v in two_photon_only):
-            raise ValueError("w_min, pt_cms_min and recoil_theta_range need generator two_photon")
+            raise ValueError("w_min and recoil_theta_range need generator two_photon")
+        if self.pt_cms_min is not None and self.generator not in ("two_photon", "mumu_gamma"):
+            raise ValueError("pt_cms_min needs generator two_photon or mumu_gamma")
+        if self.tau_decay_channels is not None:
+            if self.generator != "tautau":
+                raise ValueError("tau_decay_channels needs generator tautau")
+            from darkscan.generate.tau_decays import channel_indices
+
+            try:
+                channel_indices(self.tau_decay_channels)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
@@ -335,6 +357,14 @@ class SearchConfig(BaseModel):
     def _check(self):
         if not any(b.n_events > 0 for b in self.backgrounds.values()):
             raise ValueError("at least one background needs n_events > 0")
+        pt_max = self.selection.pt_mumu_cms_min - PT_FILTER_MARGIN
+        for name, b in self.backgrounds.items():
+            if b.pt_cms_min is not None and b.pt_cms_min > pt_max + 1e-12:
+                raise ValueError(
+                    f"backgrounds.{name}.pt_cms_min = {b.pt_cms_min:g} GeV must be at most "
+                    f"selection.pt_mumu_cms_min - {PT_FILTER_MARGIN:g} = {pt_max:g} GeV (the "
+                    "generator filter must keep every event the selection can accept)"
+                )
         for name, size in self.run.unit_sizes.items():
             if name not in self.backgrounds:
                 raise ValueError(

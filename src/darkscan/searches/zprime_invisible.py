@@ -294,6 +294,7 @@ def sample_params(
             "w_min": b.w_min,
             "pt_cms_min": b.pt_cms_min,
             "recoil_theta_range": b.recoil_theta_range,
+            "tau_decay_channels": b.tau_decay_channels,
             "m2_axis": [n, lo, lo + n * w],
         }
     half = cfg.binning.signal_m2_half_range
@@ -377,22 +378,22 @@ def _generate(p: Mapping[str, Any], n: int, rng: np.random.Generator, collider):
             cuts = {"theta_pi_lab": tuple(math.radians(t) for t in p["theta_range"])}
         return generate_pipi_gamma(collider, n, rng, cuts=cuts, n_pilot=50_000), 1.0
     cos_range = p.get("cos_theta_cms_range")
-    cuts = {"cos_theta_mu_cms": tuple(cos_range)} if cos_range else None
+    cuts = {"cos_theta_mu_cms": tuple(cos_range)} if cos_range else {}
     if gen == "mumu_gamma":
         from darkscan.generate.processes.mumu_gamma import generate_mumu_gamma
 
+        if p.get("pt_cms_min") is not None:
+            cuts["pt_mumu_cms_min"] = p["pt_cms_min"]
         return generate_mumu_gamma(
-            collider, n, rng, cuts=cuts, energy_spread=p["energy_spread"]
+            collider, n, rng, cuts=cuts or None, energy_spread=p["energy_spread"]
         ), 1.0
     if gen == "tautau":
-        try:
-            from darkscan.generate.processes.tautau import generate_tautau
-        except ImportError:  # pragma: no cover - only before the in-house generator landed
-            gen = "pythia"
-        else:
-            return generate_tautau(
-                collider, n, rng, cuts=cuts, energy_spread=p["energy_spread"]
-            ), 1.0
+        from darkscan.generate.processes.tautau import generate_tautau
+
+        return generate_tautau(
+            collider, n, rng, cuts=cuts or None, energy_spread=p["energy_spread"],
+            decay_channels=p.get("tau_decay_channels"),
+        ), 1.0  # fmt: skip
     from darkscan.generate.pythia import AcceptanceFilter, generate_pythia
 
     flt = None
