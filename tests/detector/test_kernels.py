@@ -640,3 +640,164 @@ def test_deterministic_parts_equal_reference_exactly():
     for line in fast.trigger.fields:
         assert np.array_equal(fast.trigger[line], ref.trigger[line]), line
     assert int(ak.sum(ak.num(fast.vertices))) > 100 and int(ak.sum(ak.num(fast.klm_clusters))) > 100
+
+
+# --------------------------------------------------------------------------- block passes
+
+
+def _cal_tuple(card):
+    return tuple(float(x) for x in sim._kernel_parameters(card)["cal"])
+
+
+def test_ecl_cluster_fast_path_equals_general_code_bit_for_bit():
+    """The branch-free (vectorised) pass over one-deposit clusters gives exactly the general
+    code's energy and angles wherever it reports that it applies, and reports it for all but
+    the clusters with large smearing angles, cos(theta) or px, py zero, or |phi| > 3 pi; the
+    general code agrees with an independent computation from the calorimeter reference
+    (:func:`energy_resolution`, :func:`angle_resolution`, arctan2, cos) to 1e-12."""
+    from darkscan.detector._kernels import _ecl_cluster
+    from darkscan.detector.calorimeter import angle_resolution, energy_resolution
+
+    rng = np.random.default_rng(31)
+    n = 3000
+    dep = 10.0 ** rng.uniform(-2.5, 0.8, n)
+    theta = rng.uniform(0.2, 2.9, n)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    st, cz = np.sin(theta), np.cos(theta)
+    cz[:10] = 0.0
+    px, py = st * np.cos(phi), st * np.sin(phi)
+    px[10:20] = 0.0
+    has_trk = rng.random(n) < 0.5
+    has_trk[10:20] = False
+    g = rng.standard_normal((3, n))
+    g[1:, 20:60] *= 300.0  # smearing angles above 0.1 rad (and clipping at 0, pi)
+    g[2, 60:70] = 1e5  # phi beyond 3 pi
+    c = _cal_tuple(CARD)
+    n_fast = 0
+    for k in range(n):
+        args = (dep[k], g[0, k], g[1, k], g[2, k], st[k], cz[k], px[k], py[k], phi[k],
+                bool(has_trk[k]), c)  # fmt: skip
+        fast = _ecl_cluster(*args, False)
+        exact = _ecl_cluster(*args, True)
+        assert fast[4] == exact[4], k
+        if fast[4] == 1.0:
+            n_fast += 1
+            assert fast[:4] == exact[:4], k
+    assert 0.9 * n < n_fast < n - 60
+    # the general code against the reference formulas
+    sel = slice(70, n)
+    sg_e = energy_resolution(dep[sel], CARD.calorimeter)
+    sg_th = angle_resolution(dep[sel], CARD.calorimeter)
+    th = np.clip(np.arctan2(st[sel], cz[sel]) + sg_th * g[1, sel], 0.0, np.pi)
+    ph = phi[sel] + sg_th / np.maximum(st[sel], 1e-3) * g[2, sel]
+    ph = np.arctan2(np.sin(ph), np.cos(ph))
+    got = np.array([_ecl_cluster(dep[k], g[0, k], g[1, k], g[2, k], st[k], cz[k], px[k], py[k],
+                                 phi[k], True, c, True)[:4] for k in range(70, n)])  # fmt: skip
+    np.testing.assert_allclose(got[:, 0], dep[sel] + sg_e * g[0, sel], rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1], th, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:, 2], ph, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:, 3], np.cos(th), rtol=0, atol=1e-12)
+
+
+def test_cluster_threshold_bound_covers_energy_resolution():
+    """The cheap bound W = (a + b max(E, 1) + c E)(1 + 1e-7) of the ECL pass is never below
+    sigma_E = E (a/E (+) b/E^(1/4) (+) c) (analytic: sqrt(x + y + z) <= sqrt(x) + sqrt(y) +
+    sqrt(z) and E^(3/4) <= max(E, 1)), for the card and random non-negative parameters,
+    so the threshold decisions taken with it are those of the exact sigma_E."""
+    from darkscan.detector._kernels import _cluster_sigmas
+
+    rng = np.random.default_rng(37)
+    e = np.concatenate([10.0 ** np.linspace(-9.5, 3.5, 400), [1e-9, 1.0, 7.0]])
+    params = [_cal_tuple(CARD)[6:9]] + [tuple(rng.uniform(0, 0.1, 3)) for _ in range(20)]
+    params += [(0.0, 0.0, 0.05), (0.01, 0.0, 0.0), (0.0, 0.02, 0.0)]
+    for a, b, c in params:
+        cal = np.zeros(18)
+        cal[6:9] = a, b, c
+        for ek in e:
+            ee = max(ek, 1e-9)
+            w = (a + b * max(ee, 1.0) + c * ee) * 1.0000001
+            sg = _cluster_sigmas(ek, cal)[0]
+            assert w >= sg, (a, b, c, ek)
+            # and the decision: e + min(W g, 0) > thr implies e + sigma g > thr
+            for g in (-3.0, -0.5, -1e-300, 0.0, 2.0):
+                thr = ek + min(w * g, 0.0) - 1e-300
+                if ek + min(w * g, 0.0) > thr:
+                    assert ek + sg * g > thr
+
+
+def test_pid_fast_path_equals_general_code_bit_for_bit():
+    """The branch-free (vectorised) PID pass gives exactly the general code's ID variables
+    wherever it reports that it applies (it does for all but own-hypothesis tracks with
+    turn-on variable x <= 40), and the general code equals :func:`darkscan.detector.pid.
+    draw_id` with the card's efficiency turn-on and mis-ID probabilities to 1e-12."""
+    from darkscan.detector._kernels import _pid_constants, _pid_hyp, _pid_tables, _pid_value
+    from darkscan.detector.pid import draw_id
+
+    pid = sim._kernel_parameters(CARD)["pid"]
+    tables = _pid_tables(pid)
+    consts = [_pid_constants(h, pid, *tables) for h in range(4)]
+    own = (1, 0, 2, 3)  # species index of the hypotheses muon, electron, pion, kaon
+    rng = np.random.default_rng(41)
+    n = 3000
+    u = rng.random(n)
+    p = 10.0 ** rng.uniform(-1.0, 1.0, n)
+    cos_s = rng.uniform(-1.0, 1.0, n)
+    sp = rng.integers(0, 5, n)
+    n_fast = 0
+    for h in range(4):
+        for k in range(n):
+            fast, ok = _pid_hyp(u[k], p[k], cos_s[k], float(sp[k]), float(own[h]), consts[h])
+            general = _pid_value(u[k], h, p[k], cos_s[k], sp[k], pid, *tables)
+            if ok:
+                n_fast += 1
+                assert fast == general, (h, k)
+            else:
+                assert sp[k] == own[h]
+        # the general code against draw_id with the probability of the reference
+        inside = (cos_s <= tables[0][h, 0]) & (cos_s >= tables[0][h, 1])
+        q = np.where(
+            sp == own[h],
+            pid[h, 0] / (1.0 + np.exp(-(p - pid[h, 1]) / pid[h, 2])),
+            pid[h, 5 + sp],
+        )
+        q = np.where(inside, q, 0.0)
+        general = [_pid_value(u[k], h, p[k], cos_s[k], sp[k], pid, *tables) for k in range(n)]
+        np.testing.assert_allclose(general, draw_id(q, u), rtol=1e-12, atol=1e-12)
+    assert 0.8 * 4 * n < n_fast < 4 * n
+
+
+def test_tracking_acceptance_decided_as_cos_theta_at_the_edges():
+    """The tracking pass decides most particles' acceptance from pz^2 and p^2 (margin 1e-9
+    in cos theta) and the rest from cz = pz (1/p): the found tracks are exactly the
+    particles with cos_lo < pz (1/p) < cos_hi computed as the general code does, also for
+    particles within 1e-16..1e-6 rad of the CDC edges (efficiency 1, as the turn-on
+    saturates: every accepted candidate is found)."""
+    card = _upd(CARD, "tracking", efficiency_plateau=1.0, efficiency_pt_scale=1e-12)
+    card = _upd(card, "beam_background", photons_mean=0.0, tracks_mean=0.0)
+    rng = np.random.default_rng(43)
+    n = 4000
+    edges = np.radians([CARD.tracking.theta_min, CARD.tracking.theta_max])
+    offset = rng.choice([-1.0, 1.0], n) * 10.0 ** rng.uniform(-16, -6, n)
+    theta = np.concatenate([edges[rng.integers(0, 2, n)] + offset, rng.uniform(0, np.pi, n)])
+    p = rng.uniform(0.5, 5.0, 2 * n)
+    phi = rng.uniform(-np.pi, np.pi, 2 * n)
+    cols = {
+        "pdg": np.full((2 * n, 1), 13),
+        "px": (p * np.sin(theta) * np.cos(phi))[:, None],
+        "py": (p * np.sin(theta) * np.sin(phi))[:, None],
+        "pz": (p * np.cos(theta))[:, None],
+        "E": np.hypot(p, M[13])[:, None],
+    }
+    ev = events_from_arrays(cols, weight=np.ones(2 * n))
+    out = _run_flat(ev, card, 3, python=False)
+    found = np.diff(out[0]) == 1
+    # the general code's decision, in the kernel's float64 arithmetic on the float32 inputs
+    part, _ = sim._flat_columns(ev.particles)
+    px, py, pz = (part[k].astype(np.float64) for k in ("px", "py", "pz"))
+    p2 = px * px + py * py + pz * pz
+    cz = pz * (1.0 / np.sqrt(p2))
+    cos_lo, cos_hi = sim._kernel_parameters(card)["trk"][:2]
+    expected = (cz > cos_lo) & (cz < cos_hi) & (px * px + py * py > CARD.tracking.pt_min**2)
+    assert np.array_equal(found, expected)
+    near = slice(0, n)
+    assert 0.3 * n < found[near].sum() < 0.7 * n  # both sides of the edges exercised

@@ -3,18 +3,27 @@
 :func:`simulate_flat` runs tracking, ECL deposits/merging/smearing, K_L clusters, the
 beam-background overlay, particle identification, vertexing and the trigger for flattened
 truth particles in a single loop over events (one event at a time, everything in registers
-and small per-event scratch buffers), except for the tracking, which runs per block of
-:data:`_TRACK_BLOCK` events in two passes: the selection with the tracking draws (in the
-documented order), then the smeared kinematics of all found tracks of the block in one
-branch-free loop that LLVM vectorises (:func:`_smear_track`; the rare tracks outside its
-range, smearing angles above 0.1 rad, near the beam axis or with px or py zero, are redone
-by the general code, same formulas; the two agree bit for bit where both apply). The track
-scratch has a compile-time row stride, which limits events to :data:`_TRACK_CAP` (65536)
-particles (ValueError beyond). The physics is that of the plain numpy stage functions
-(:mod:`~darkscan.detector.tracking`, :mod:`~darkscan.detector.calorimeter`,
-:mod:`~darkscan.detector.pid`, :mod:`~darkscan.detector.beam_background`,
-:mod:`~darkscan.detector.vertexing`, :mod:`~darkscan.detector.trigger`), which stay the
-readable reference; ``tests/detector/test_kernels.py`` checks one against the other.
+and small per-event scratch buffers), except for tracking, PID and the ECL, which run per
+block of :data:`_TRACK_BLOCK` events (at most :data:`_TRACK_CAP` particles) before the
+block's events are written out, each in two passes: first a sequential pass that makes the
+decisions and all random draws of the stage in the documented order (event order, particle
+order) and stores the inputs of the arithmetic in a scratch array with rows at a constant
+stride; then one branch-free loop over all objects of the block that LLVM vectorises (eight
+objects per AVX-512 instruction, no runtime aliasing checks thanks to the constant stride):
+the smeared track kinematics (:func:`_track_block`, :func:`_smear_track`), the four PID
+variables per track (:func:`_pid_block`, :func:`_pid_hyp`) and the energy and angles of
+every one-deposit ECL cluster (:func:`_ecl_block`, :func:`_ecl_cluster`). The rare objects
+outside a fast path's range (smearing angles above 0.1 rad, directions near the beam axis or
+with px or py zero, a PID turn-on needing ``exp``) are redone by the general code, same
+formulas; the two agree bit for bit where both apply. The block passes are functions of
+their own (called once per block), compiled apart from the event loop (whose code, register
+allocation and inlining stay as they were). The track scratch has a compile-time row stride,
+which limits events to :data:`_TRACK_CAP` (65536) particles (ValueError beyond). The physics
+is that of the plain numpy stage functions (:mod:`~darkscan.detector.tracking`,
+:mod:`~darkscan.detector.calorimeter`, :mod:`~darkscan.detector.pid`,
+:mod:`~darkscan.detector.beam_background`, :mod:`~darkscan.detector.vertexing`,
+:mod:`~darkscan.detector.trigger`), which stay the readable reference;
+``tests/detector/test_kernels.py`` checks one against the other.
 
 Random numbers are drawn inside the kernel from seven xoshiro256++ streams, one per stage
 (:mod:`darkscan.detector._random`: uniforms from the top 53 bits, normals by the 256-layer
@@ -92,7 +101,25 @@ most tracks). The kernels are compiled with the LLVM fast-math flag ``nnan`` onl
 occurs: the inputs are finite and divisions guarded), which leaves every result
 bit-identical, so the compiled kernel still equals its plain-Python execution bit for bit
 (the random-number functions it calls are compiled in both; their own ``py_func`` equality
-is tested in ``tests/detector/test_random.py``).
+is tested in ``tests/detector/test_random.py``; so are the block functions
+:func:`_track_block`, :func:`_pid_block` and :func:`_ecl_block`, whose vectorised loops are
+tested against the general code instead).
+
+A few more things keep the serial passes short. Where a pass draws many numbers between
+stores (the tracking selection, the ECL and PID passes) the stage's xoshiro256++ state is
+held in four local variables (:func:`_uniform_s`, :func:`_normal_s`: the samplers of
+:mod:`darkscan.detector._random` on state words) instead of being reloaded from the state
+array after every store, which the compiler must assume may alias it. And no table is
+written through an index just loaded and read back soon after (a particle's track is found
+by a cursor over the event's tracks, which are in particle order): such a store-then-load
+through a computed address stalls the pipeline when the load is issued before the store's
+address is known. The tracking acceptance in cos(theta) is decided from pz^2 and p^2 with a
+margin, the exact ``pz (1/p)`` only near the edges (:func:`_track_block`), and the ECL
+threshold of a one-deposit cluster from a bound on its resolution (:func:`_ecl_block`): same
+decisions, no waiting for square roots and divisions. And the hot loads and stores index
+with unsigned integers (``np.uint64``): numba maps a negative signed index to the end of the
+array, which costs a few instructions per access wherever the compiler cannot prove the
+index non-negative (output rows, scratch rows at a running count).
 
 Note on numba's on-disk cache: the kernel inlines the generator of
 :mod:`darkscan.detector._random`, but numba keys a function's cache on its own source file
@@ -118,7 +145,20 @@ import math
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
+from darkscan.detector._random import _JIT as _random_jit_options
+from darkscan.detector._random import (
+    _NOR_K,
+    _NOR_W,
+    _TWO_M53,
+    _U1,
+    _U8,
+    _U11,
+    _U255,
+    _normal_rest,
+    xoshiro_step,
+)
 from darkscan.detector._random import normal as _normal
 from darkscan.detector._random import uniform as _uniform
 
@@ -404,7 +444,7 @@ def _smear_track(  # pragma: no cover - numba
     )
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
 def _cluster_sigmas(e_sum, cal):  # pragma: no cover - numba
     """Energy and angle resolutions of a cluster of summed deposit energy ``e_sum`` (GeV) as
     in :func:`darkscan.detector.calorimeter.energy_resolution` and
@@ -418,6 +458,50 @@ def _cluster_sigmas(e_sum, cal):  # pragma: no cover - numba
     )
     sg_th = math.sqrt(cal[9] * cal[9] + cal[10] * cal[10] * inv_ee)
     return sg_e, sg_th
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _ecl_cluster(dep, g, g0, g1, st, cz, px, py, ph_trk, has_trk, c, exact):  # pragma: no cover
+    """Reconstructed energy, theta, phi (wrapped into [-pi, pi]) and cos(theta) of a cluster
+    made of one deposit (deposit energy, normals ``g`` (energy), ``g0``, ``g1`` (angles; 0
+    for a cluster below threshold), sin and cos of the deposit's theta, true px, py (for phi
+    when the particle has no track) or the track's true phi; ``c`` the calorimeter
+    parameters as a tuple), and whether the fast path (``exact=False``: Taylor rotation,
+    branch-free atan2 and clipping, valid for smearing angles below 0.1 rad, cos(theta) and
+    px, py nonzero, |phi| < 3 pi) applies; the caller redoes the others with ``exact=True``
+    (the general code of the cluster loop, same formulas, bit for bit where both apply).
+    Scalars only, so the block pass over clusters vectorises."""
+    sg_e, sg_th = _cluster_sigmas(dep, c)
+    e_reco = dep + sg_e * g
+    if exact:
+        th_true = fast_atan2(st, cz)
+        ph_true = ph_trk if has_trk else fast_atan2(py, px)
+    else:
+        th_true = _atan2_nonzero(st, cz)
+        ph_true = ph_trk if has_trk else _atan2_nonzero(py, px)
+    dth = sg_th * g0
+    ph_r = ph_true + sg_th / max(st, 1e-3) * g1
+    th_r = th_true + dth
+    if exact:
+        if th_r <= 0.0:
+            th_r = 0.0
+            cos_r = 1.0
+        elif th_r >= _PI:
+            th_r = _PI
+            cos_r = -1.0
+        else:
+            cd, sd = cos_sin_small(dth)
+            cos_r = cz * cd - st * sd
+        ph_w = _wrap(ph_r)
+    else:
+        cd, sd = _cos_sin_poly(dth)
+        cos_r = cz * cd - st * sd
+        cos_r = 1.0 if th_r <= 0.0 else (-1.0 if th_r >= _PI else cos_r)
+        th_r = 0.0 if th_r <= 0.0 else (_PI if th_r >= _PI else th_r)
+        ph_w = ph_r - 2.0 * _PI if ph_r > _PI else (ph_r + 2.0 * _PI if ph_r < -_PI else ph_r)
+    ok = (abs(dth) < 0.1) & (cz != 0.0) & (has_trk | ((px != 0.0) & (py != 0.0)))
+    ok = ok & (abs(ph_r) < 3.0 * _PI)
+    return e_reco, th_r, ph_w, cos_r, 1.0 if ok else 0.0
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -446,6 +530,108 @@ def _draw_id_turn_on(u, x, eff, inv_2eff):  # pragma: no cover - numba
     if den > 0.0:
         return (1.0 - u) * w / (2.0 * den)
     return 0.5
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pid_value(u, h, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis):  # pragma: no cover
+    """ID variable of hypothesis ``h`` for a track of species index ``sp`` (smeared p and
+    cos theta) from its uniform ``u`` (the general code: :func:`_draw_id_turn_on` for the
+    own hypothesis, :func:`_draw_id_table` for the others, probability 0 outside the
+    hypothesis' coverage)."""
+    if not (cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]):
+        return (1.0 - u) * 0.5  # probability 0
+    if sp == _HYP_SPECIES[h]:
+        return _draw_id_turn_on(u, (p_s - pid[h, 1]) * pid_inv_w[h], pid[h, 0], pid_inv2eff[h])
+    return _draw_id_table(u, mis[0, h, sp], mis[1, h, sp], mis[2, h, sp])
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pid_track(
+    u1, u2, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis
+):  # pragma: no cover
+    """muonID, electronID, pionID, kaonID of one track from its two PID uniforms, each split
+    into two (:func:`split_uniform`; :func:`_pid_value`)."""
+    u_a, u_b = split_uniform(u1)
+    u_c, u_d = split_uniform(u2)
+    return (
+        _pid_value(u_a, 0, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
+        _pid_value(u_b, 1, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
+        _pid_value(u_c, 2, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
+        _pid_value(u_d, 3, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pid_tables(pid):  # pragma: no cover - numba
+    """Derived PID tables of the card's parameter array ``pid`` (4, 10): coverage in
+    cos(theta) (``theta_min <= theta <= theta_max``), 1/width of the turn-ons,
+    1/(2 efficiency), and the mis-ID probabilities q with 1/(2q) and 1/(2(1-q)) (3, 4, 5)
+    (see :func:`_draw_id_table`)."""
+    pid_cos = np.empty((4, 2))
+    for h in range(4):
+        pid_cos[h, 0] = math.cos(math.radians(pid[h, 3]))
+        pid_cos[h, 1] = math.cos(math.radians(pid[h, 4]))
+    pid_inv_w = np.empty(4)
+    pid_inv2eff = np.empty(4)
+    mis = np.zeros((3, 4, 5))
+    for h in range(4):
+        pid_inv_w[h] = 1.0 / pid[h, 2]
+        pid_inv2eff[h] = 0.5 / pid[h, 0] if pid[h, 0] > 0.0 else 0.0
+        for sp in range(5):
+            q = pid[h, 5 + sp]
+            mis[0, h, sp] = q
+            mis[1, h, sp] = 0.5 / q if q > 0.0 else 0.0
+            mis[2, h, sp] = 0.5 / (1.0 - q) if q < 1.0 else 0.0
+    return pid_cos, pid_inv_w, pid_inv2eff, mis
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pid_constants(h, pid, pid_cos, pid_inv_w, pid_inv2eff, mis):  # pragma: no cover - numba
+    """The card constants of PID hypothesis ``h`` as a tuple for :func:`_pid_hyp`: coverage
+    in cos theta, turn-on momentum, 1/width, efficiency, 1/(2 eff), then per species q,
+    1/(2q) and 1/(2(1 - q)) of the mis-ID table."""
+    return (
+        pid_cos[h, 0], pid_cos[h, 1], pid[h, 1], pid_inv_w[h], pid[h, 0], pid_inv2eff[h],
+        mis[0, h, 0], mis[0, h, 1], mis[0, h, 2], mis[0, h, 3], mis[0, h, 4],
+        mis[1, h, 0], mis[1, h, 1], mis[1, h, 2], mis[1, h, 3], mis[1, h, 4],
+        mis[2, h, 0], mis[2, h, 1], mis[2, h, 2], mis[2, h, 3], mis[2, h, 4],
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _pick5(spf, t0, t1, t2, t3, t4):  # pragma: no cover - numba
+    """``(t0, ..., t4)[spf]`` for a species index held as a float (selects, no branch)."""
+    return (
+        t0
+        if spf == 0.0
+        else (t1 if spf == 1.0 else (t2 if spf == 2.0 else (t3 if spf == 3.0 else t4)))
+    )
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _pid_hyp(u, p_s, cos_s, spf, own_sp, c):  # pragma: no cover - numba
+    """ID variable of one hypothesis (constants ``c`` from :func:`_pid_constants`, own
+    species ``own_sp``) as in :func:`_pid_track`, branch-free, and whether this fast path
+    applies: it takes the turn-on's ``exp(-x)`` as 0, i.e. ``w = 1``, as
+    :func:`_draw_id_turn_on` does for ``x > 40``; the other tracks are redone by the general
+    code."""
+    in_range = (cos_s <= c[0]) & (cos_s >= c[1])
+    own = spf == own_sp
+    x = (p_s - c[2]) * c[3]
+    w = 1.0
+    uw = u * w
+    den = w - c[4]
+    miss = (1.0 - u) * w / (2.0 * den)
+    turn = (1.0 - uw * c[5]) if uw < c[4] else (miss if den > 0.0 else 0.5)
+    q = _pick5(spf, c[6], c[7], c[8], c[9], c[10])
+    inv_2q = _pick5(spf, c[11], c[12], c[13], c[14], c[15])
+    inv_2q1 = _pick5(spf, c[16], c[17], c[18], c[19], c[20])
+    hit_t = 1.0 - u * inv_2q
+    miss_t = (1.0 - u) * inv_2q1
+    table = hit_t if u < q else miss_t
+    val = (turn if own else table) if in_range else (1.0 - u) * 0.5
+    turn_on_used = in_range & own
+    return val, (x > 40.0) | (not turn_on_used)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -496,16 +682,22 @@ def pool_trigger_summary(c_off, energy, theta, phi, region, trg):  # pragma: no 
 
 #: Events per run of consecutive beam-background pool entries (one uniform per run).
 POOL_RUN = 4096
-#: Events per block of the tracking passes (selection and draws, then kinematics).
+#: Events per block of the tracking, PID and ECL passes (draws, then vectorised arithmetic).
 _TRACK_BLOCK = 256
-# capacity (found tracks per block) and row stride of the track scratch: a compile-time
-# constant stride lets LLVM prove the rows disjoint (no runtime aliasing checks, which
-# otherwise stop the vectorisation); the 64-element pad keeps the rows in different
-# cache sets
+# capacity (particles, hence tracks, deposits and clusters, per block) and row stride of the
+# track and cluster scratch: a compile-time constant stride lets LLVM prove the rows disjoint
+# (no runtime aliasing checks, which otherwise stop the vectorisation); the 64-element pad
+# keeps the rows in different cache sets
 _TRACK_CAP = 65536
 _TRACK_STRIDE = _TRACK_CAP + 64
-_TRACK_ROWS = 28
+# rows of the track scratch: inputs 0-14 and results 15-27 of _smear_track, PID uniforms
+# 28-29, species 30, ID variables 31-34 and fast-path flag 35 (_pid_block)
+_TRACK_ROWS = 36
 _S = _TRACK_STRIDE
+# rows of the ECL cluster scratch of a block (same stride): inputs 0-9 (deposit energy, the
+# energy and two angle normals, sin and cos theta, px, py, track phi, has-track flag), results
+# 10-14 (energy, theta, phi, cos theta, fast-path flag) of _ecl_cluster
+_ECL_ROWS = 15
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -532,6 +724,570 @@ def _pool_indices(n_events, pool_hdr, st, counter):  # pragma: no cover - numba
             if j == n_pool:
                 j = 0
     return idx, n_cl, n_tr
+
+
+# The samplers of darkscan.detector._random (the same code) on a state held in four local
+# uint64 variables instead of the state array: the block passes load a stage's state once,
+# keep it in registers through the block and store it back. With the array, every draw
+# reloads the state after the block's scratch stores (which the compiler must assume may
+# alias it): a store-to-load round trip on the stream's serial dependency chain per draw
+# (about 13 ns per dimuon event in the tracking selection). ``register_jitable``: compiled
+# and inlined where a jitted function calls them, plain Python where the kernel runs as
+# Python; the ``np.uint64`` conversions, no-ops when compiled, keep the state words uint64
+# there (the compiled samplers return Python ints to Python).
+
+
+@register_jitable
+def _uniform_s(s0, s1, s2, s3):  # pragma: no cover - numba
+    """:func:`darkscan.detector._random.uniform` on state words: (u, s0, s1, s2, s3)."""
+    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
+    return np.float64(np.uint64(r) >> _U11) * _TWO_M53, s0, s1, s2, s3
+
+
+@register_jitable
+def _normal_s(s0, s1, s2, s3):  # pragma: no cover - numba
+    """:func:`darkscan.detector._random.normal` on state words: (x, s0, s1, s2, s3)."""
+    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
+    r = np.uint64(r)
+    i = np.intp(r & _U255)
+    m = r >> _U11
+    negative = ((r >> _U8) & _U1) != 0
+    if m < _NOR_K[i]:
+        x = np.float64(m) * _NOR_W[i]
+        z = -x if negative else x
+    else:
+        s0, s1, s2, s3 = np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3)
+        z, s0, s1, s2, s3 = _normal_rest(s0, s1, s2, s3, i, m, negative)
+    return z, s0, s1, s2, s3
+
+
+# The block passes below are compiled as functions of their own (called once per block of
+# events): kept out of the event loop's function, they leave LLVM's inlining and register
+# allocation of the event loop as they were. Without the numba runtime (they never allocate;
+# see darkscan.detector._random): no reference counting of their array arguments per call.
+_JIT_BLOCK = {"cache": True, "error_model": "numpy", "fastmath": _FASTMATH}
+if "_nrt" in _random_jit_options:
+    _JIT_BLOCK["_nrt"] = _random_jit_options["_nrt"]
+
+
+@numba.njit(**_JIT_BLOCK)
+def _track_block(  # pragma: no cover - numba
+    blk_start, blk_end, p_off, pdg, px, py, pz, vx, vy, vz, is_final, b_ev, b_i, b_s, bb,
+    trk_t, a_t, same_ang, st_trk,
+):  # fmt: skip
+    """Tracking of a block of events ``blk_start..blk_end`` (shortened so that the block
+    holds at most :data:`_TRACK_CAP` particles), in two passes: the selection with the
+    tracking draws in event order, particle order (as documented), storing the inputs of
+    every found track in the track scratch ``bb``; then the smeared kinematics of all found
+    tracks of the block in one branch-free loop (vectorised by LLVM: one scratch array with
+    rows at a constant stride, so no aliasing checks; :func:`_smear_track`), the rare tracks
+    outside its range redone by the general code. Returns the block's end and the numbers
+    of uniforms and normals drawn."""
+    cos_lo, cos_hi, pt_min, plateau, max_rxy, inv_pt_scale = trk_t
+    # The acceptance cos_lo < cz < cos_hi (cz = pz (1/p) as computed) without waiting for
+    # the square root and the division: cz is within 1e-15 of pz/sqrt(p^2), so with a margin
+    # of 1e-9 the particle is surely inside if pz^2 < p^2 (cos_hi - 1e-9)^2 (pz > 0) or
+    # pz^2 < p^2 (cos_lo + 1e-9)^2 (pz <= 0), surely outside if pz^2 exceeds p^2 (cos_hi +
+    # 1e-9)^2 or p^2 (cos_lo - 1e-9)^2; in between cz decides, as it always does for an
+    # acceptance not containing 90 degrees (bounds -1 and inf: never sure). The same
+    # decisions, with the branch no longer waiting for the sqrt-and-divide latency.
+    fast = cos_hi - 1e-9 > 0.0 and cos_lo + 1e-9 < 0.0
+    in2_hi = (cos_hi - 1e-9) * (cos_hi - 1e-9) if fast else -1.0
+    in2_lo = (cos_lo + 1e-9) * (cos_lo + 1e-9) if fast else -1.0
+    out2_hi = (cos_hi + 1e-9) * (cos_hi + 1e-9) if fast else math.inf
+    out2_lo = (cos_lo - 1e-9) * (cos_lo - 1e-9) if fast else math.inf
+    n_trk_u = 0
+    n_trk_n = 0
+    nf = 0
+    n_blk_p = 0
+    r0 = st_trk[0]  # the stream's state in registers through the pass (_normal_s)
+    r1 = st_trk[1]
+    r2 = st_trk[2]
+    r3 = st_trk[3]
+    for eb in range(blk_start, blk_end):
+        # (capacity of the track and ECL scratch: a shorter block)
+        if n_blk_p + p_off[eb + 1] - p_off[eb] > _TRACK_CAP:
+            blk_end = eb
+            break
+        n_blk_p += p_off[eb + 1] - p_off[eb]
+        b_ev[eb - blk_start] = nf
+        for i in range(p_off[eb], p_off[eb + 1]):
+            ui = np.uint64(i)  # (unsigned index: no wraparound arithmetic)
+            if not is_final[ui]:
+                continue
+            sp = _species(abs(pdg[ui]))
+            if sp < 0:
+                continue
+            pxi = np.float64(px[ui])
+            pyi = np.float64(py[ui])
+            pzi = np.float64(pz[ui])
+            pt2 = pxi * pxi + pyi * pyi
+            p2 = pt2 + pzi * pzi
+            if p2 <= 0.0 or pt2 <= pt_min * pt_min:
+                continue
+            # acceptance in cos(theta) = pz/p: from pz^2 and p^2 where they are clear of
+            # the edges (see below), else from cz = pz (1/p) itself
+            a2 = pzi * pzi
+            if not a2 < p2 * (in2_hi if pzi > 0.0 else in2_lo):
+                if a2 > p2 * (out2_hi if pzi > 0.0 else out2_lo):
+                    continue
+                cz = pzi * (1.0 / math.sqrt(p2))
+                if not (cz > cos_lo and cz < cos_hi):
+                    continue
+            p = math.sqrt(p2)
+            inv_p = 1.0 / p
+            x0 = np.float64(vx[ui])
+            y0 = np.float64(vy[ui])
+            if x0 * x0 + y0 * y0 >= max_rxy * max_rxy:
+                continue
+            pt = math.sqrt(pt2)
+            x_eff = (pt - pt_min) * inv_pt_scale
+            n_trk_u += 1
+            u, r0, r1, r2, r3 = _uniform_s(r0, r1, r2, r3)
+            if not track_found(u, x_eff, plateau):
+                continue
+            # (scratch rows indexed unsigned: no negative-index wraparound per store)
+            uf = np.uint64(nf)
+            for k in range(5):
+                g, r0, r1, r2, r3 = _normal_s(r0, r1, r2, r3)
+                bb[np.uint64((10 + k) * _S) + uf] = g
+            n_trk_n += 5
+            b_i[uf] = i
+            b_s[uf] = sp
+            bb[np.uint64(30 * _S) + uf] = np.float64(sp)
+            bb[np.uint64(26 * _S) + uf] = _SPECIES_MASS[sp]
+            bb[uf] = pxi
+            bb[np.uint64(_S) + uf] = pyi
+            bb[np.uint64(2 * _S) + uf] = pzi
+            bb[np.uint64(3 * _S) + uf] = x0
+            bb[np.uint64(4 * _S) + uf] = y0
+            bb[np.uint64(5 * _S) + uf] = np.float64(vz[ui])
+            bb[np.uint64(6 * _S) + uf] = pt
+            bb[np.uint64(7 * _S) + uf] = p2
+            bb[np.uint64(8 * _S) + uf] = p
+            bb[np.uint64(9 * _S) + uf] = inv_p
+            nf += 1
+    b_ev[blk_end - blk_start] = nf
+    st_trk[0] = r0
+    st_trk[1] = r1
+    st_trk[2] = r2
+    st_trk[3] = r3
+    # kinematics of all found tracks: no draws, no branches (vectorised by LLVM:
+    # one scratch array with rows at a constant stride, so no aliasing checks)
+    for j in range(nf):
+        r = _smear_track(
+            bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
+            bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
+            bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
+            bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, False,
+        )  # fmt: skip
+        bb[15 * _S + j] = r[0]
+        bb[16 * _S + j] = r[1]
+        bb[17 * _S + j] = r[2]
+        bb[18 * _S + j] = r[3]
+        bb[19 * _S + j] = r[4]
+        bb[20 * _S + j] = r[5]
+        bb[21 * _S + j] = r[6]
+        bb[22 * _S + j] = r[7]
+        bb[23 * _S + j] = r[8]
+        bb[24 * _S + j] = r[9]
+        bb[25 * _S + j] = r[10]
+        bb[27 * _S + j] = r[11]
+    for j in range(nf):
+        if bb[27 * _S + j] == 0.0:
+            r = _smear_track(
+                bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
+                bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
+                bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
+                bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, True,
+            )  # fmt: skip
+            # (the rare general path: a loop; the vectorised pass above spells the
+            # stores out)
+            for f in range(11):
+                bb[(15 + f) * _S + j] = r[f]
+            bb[27 * _S + j] = r[11]
+    return blk_end, n_trk_u, n_trk_n
+
+
+@numba.njit(**_JIT_BLOCK)
+def _pid_block(  # pragma: no cover - numba
+    blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, st_pid,
+    pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
+):  # fmt: skip
+    """PID of a block of events: the PID draws in the documented order (two uniforms per
+    track, the event's found tracks then its background tracks; the background tracks'
+    ID variables by the general code (:func:`_pid_track`) into ``b_bid``, four per
+    track, first track of each event in ``b_bev``), then the ID variables of
+    all found tracks of the block (track scratch rows 31-34) in one branch-free loop,
+    vectorised by LLVM (the four hypotheses' selects for eight tracks at once instead of
+    branches on random uniforms); tracks whose own-hypothesis turn-on needs ``exp(-x)`` are
+    redone by the general code. Returns the number of uniforms drawn."""
+    has_pool = pool_hdr.shape[0] > 1
+    nf = b_ev[blk_end - blk_start]
+    nbt = 0
+    c0 = st_pid[0]  # the stream's state in registers (see _normal_s)
+    c1 = st_pid[1]
+    c2 = st_pid[2]
+    c3 = st_pid[3]
+    for eb in range(blk_start, blk_end):
+        el = eb - blk_start
+        for j in range(b_ev[el], b_ev[el + 1]):
+            u1, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+            u2, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+            bb[np.uint64(28 * _S + j)] = u1  # (unsigned index: no wraparound arithmetic)
+            bb[np.uint64(29 * _S + j)] = u2
+        b_bev[el] = nbt
+        if has_pool:
+            jb = bkg_idx[eb]
+            for k in range(pool_hdr[jb, 1], pool_hdr[jb + 1, 1]):
+                u1, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+                u2, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+                r = _pid_track(
+                    u1, u2, pool_t[k, 4], pool_t[k, 6], 2, pid, pid_cos, pid_inv_w, pid_inv2eff, mis
+                )
+                for h in range(4):
+                    b_bid[4 * nbt + h] = r[h]
+                nbt += 1
+    st_pid[0] = c0
+    st_pid[1] = c1
+    st_pid[2] = c2
+    st_pid[3] = c3
+    for j in range(nf):
+        u_a, u_b = split_uniform(bb[28 * _S + j])
+        u_c, u_d = split_uniform(bb[29 * _S + j])
+        p_s = bb[19 * _S + j]
+        cos_s = bb[21 * _S + j]
+        spf = bb[30 * _S + j]
+        r0, ok0 = _pid_hyp(u_a, p_s, cos_s, spf, 1.0, pc0)
+        r1, ok1 = _pid_hyp(u_b, p_s, cos_s, spf, 0.0, pc1)
+        r2, ok2 = _pid_hyp(u_c, p_s, cos_s, spf, 2.0, pc2)
+        r3, ok3 = _pid_hyp(u_d, p_s, cos_s, spf, 3.0, pc3)
+        bb[31 * _S + j] = r0
+        bb[32 * _S + j] = r1
+        bb[33 * _S + j] = r2
+        bb[34 * _S + j] = r3
+        bb[35 * _S + j] = 1.0 if ok0 & ok1 & ok2 & ok3 else 0.0
+    for j in range(nf):
+        if bb[35 * _S + j] == 0.0:
+            r = _pid_track(
+                bb[28 * _S + j], bb[29 * _S + j], bb[19 * _S + j], bb[21 * _S + j], b_s[j],
+                pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
+            )  # fmt: skip
+            for h in range(4):
+                bb[(31 + h) * _S + j] = r[h]
+    return 2 * (nf + nbt)
+
+
+@numba.njit(**_JIT_BLOCK)
+def _ecl_block(  # pragma: no cover - numba
+    blk_start, blk_end, p_off, pdg, px, py, pz, energy, is_final, is_invisible,
+    b_ev, b_i, bb, bc, b_cev, b_pev, b_calive, b_creg, b_cmc, b_cmatch, b_pj, b_pc,
+    b_mc, b_mv, d_e, d_ux, d_uy, d_uz, d_st, d_px, d_py, d_trk, d_reg,
+    d_idx, d_order, d_cl, cal, cal_t, cos_edge, cos_merge, st_cal,
+):  # fmt: skip
+    """ECL of a block of events (deposits, merging, smearing; outputs in the cluster scratch
+    ``bc`` and the per-cluster arrays, read by the event loop), in two passes.
+
+    Pass 1, in event order: deposits, merging and every calorimeter draw in the documented
+    order (deposit candidates, then per cluster the energy normal and, above threshold, the
+    two angle normals); the inputs of the one-deposit clusters go to the cluster scratch,
+    clusters of several deposits are done here (the general code). The threshold decision
+    of a one-deposit cluster needs its sigma_E only when a cheap bound does not settle it.
+
+    Pass 2: energy, angles and their smearing of all one-deposit clusters of the block in
+    one branch-free loop (no draws; vectorised by LLVM like the track pass: the resolutions'
+    square roots and divisions and the atan2 of eight clusters at once instead of one
+    dependent chain per cluster); the rare clusters outside the fast path are redone by the
+    general code, then the results of the clusters of several deposits are put in.
+
+    Returns the numbers of uniforms and normals drawn.
+    """
+    sg_a = abs(cal[6])
+    sg_b = abs(cal[7])
+    sg_c = abs(cal[8])
+    n_cal_u = 0
+    n_cal_n = 0
+    jt_cap = b_i.shape[0] - 1
+    c0 = st_cal[0]  # the stream's state in registers (see _normal_s)
+    c1 = st_cal[1]
+    c2 = st_cal[2]
+    c3 = st_cal[3]
+    ncb = 0
+    npb = 0
+    nmb = 0
+    # pass 1
+    for eb in range(blk_start, blk_end):
+        el = eb - blk_start
+        b_cev[el] = ncb
+        b_pev[el] = npb
+        q0 = p_off[eb]
+        q1 = p_off[eb + 1]
+        # the event's found tracks are in particle order: a cursor gives each particle's
+        # track (no particle -> track table, whose scattered stores and reloads stall)
+        jt = b_ev[el]
+        jt_end = b_ev[el + 1]
+        nd = 0
+        for i in range(q0, q1):
+            is_tr = (jt < jt_end) & (b_i[min(jt, jt_cap)] == i)
+            tr = jt if is_tr else -1
+            jt += is_tr
+            ui = np.uint64(i)  # (unsigned index: no wraparound arithmetic)
+            if not is_final[ui] or is_invisible[ui]:
+                continue
+            apdg = abs(pdg[ui])
+            is_em = apdg == 22 or apdg == 11
+            is_mu = apdg == 13
+            is_had = apdg == 211 or apdg == 321 or apdg == 2212
+            if not (is_em or is_mu or is_had):
+                continue
+            pxi = np.float64(px[ui])
+            pyi = np.float64(py[ui])
+            pzi = np.float64(pz[ui])
+            pt2 = pxi * pxi + pyi * pyi
+            if tr >= 0:  # the track computed the same p and 1/p (p > 0)
+                p = bb[np.uint64(8 * _S + tr)]
+                inv_p = bb[np.uint64(9 * _S + tr)]
+            else:
+                p = math.sqrt(pt2 + pzi * pzi)
+                if not p > 0.0:
+                    continue
+                inv_p = 1.0 / p
+            region = _ecl_region(pzi * inv_p, cos_edge)
+            if region == 0:
+                continue
+            if (apdg != 22) & (region == 2) & (pt2 < cal[16] * cal[16]):
+                continue  # charged particle curls up before the barrel (pT < pT_min)
+            e_true = np.float64(energy[ui])
+            mass = 0.0
+            s = _species(apdg)
+            if s >= 0:
+                mass = _SPECIES_MASS[s]
+            kinetic = max(e_true - mass, 0.0)
+            mip = is_mu
+            if is_em:
+                n_cal_u += 1
+                u, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+                if not u < cal[12]:
+                    continue
+                dep = e_true
+            elif is_had:
+                u, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
+                n_cal_u += 1
+                if u < cal[15]:
+                    v = u / cal[15]
+                    dep = min(cal[13] + v * max(kinetic - cal[13], 0.0), kinetic)
+                else:
+                    mip = True
+            if mip:
+                n_cal_n += 1
+                g, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+                dep = min(max(cal[13] + cal[14] * g, 0.0), kinetic)
+            if not dep > 0.0:
+                continue
+            ud = np.uint64(nd)  # (unsigned index: no negative-index wraparound per store)
+            d_e[ud] = dep
+            d_ux[ud] = pxi * inv_p
+            d_uy[ud] = pyi * inv_p
+            d_uz[ud] = pzi * inv_p
+            d_st[ud] = (bb[np.uint64(6 * _S + tr)] if tr >= 0 else math.sqrt(pt2)) * inv_p
+            d_px[ud] = pxi
+            d_py[ud] = pyi
+            d_trk[ud] = tr
+            d_reg[ud] = region
+            d_idx[ud] = i - q0
+            d_cl[ud] = -1
+            nd += 1
+        # merging (as calorimeter.py): deposits by decreasing energy (stable), each
+        # not yet merged one seeds a cluster of the later ones within the angle;
+        # two deposits (as in dimuon events) with selects instead of the sort and
+        # the loops, whose branches on the random energies mispredict
+        if nd == 2:
+            # (integer arithmetic on the comparisons: the compiler turned the selects on
+            # the random energy order into a branch; the lead seeds cluster 0, stored at
+            # fixed addresses rather than through d_order)
+            swap = np.int64(d_e[0] < d_e[1])
+            apart = np.int64(d_ux[0] * d_ux[1] + d_uy[0] * d_uy[1] + d_uz[0] * d_uz[1] < cos_merge)
+            d_order[0] = swap
+            d_order[1] = 1 - swap
+            d_cl[0] = swap * apart
+            d_cl[1] = (1 - swap) * apart
+            n_cl_ev = 1 + apart
+            nd_gen = 0
+        else:
+            nd_gen = nd
+        for k in range(nd_gen):
+            b = k
+            while b > 0 and d_e[d_order[b - 1]] < d_e[k]:
+                d_order[b] = d_order[b - 1]
+                b -= 1
+            d_order[b] = k
+        if nd != 2:
+            n_cl_ev = 0
+        for k in range(nd_gen):
+            i0 = d_order[k]
+            if d_cl[i0] >= 0:
+                continue
+            d_cl[i0] = n_cl_ev
+            for b in range(k + 1, nd):
+                j = d_order[b]
+                if d_cl[j] < 0 and (
+                    d_ux[i0] * d_ux[j] + d_uy[i0] * d_uy[j] + d_uz[i0] * d_uz[j] >= cos_merge
+                ):
+                    d_cl[j] = n_cl_ev
+            n_cl_ev += 1
+        # sums in deposit order; the lead (seed) deposit is the highest-energy one,
+        # first on ties. Without any merging (each cluster one deposit, the usual case)
+        # the cluster's deposit is looked up instead of summed over all deposits.
+        # (then cluster c is the deposit d_order[c], the c-th seed)
+        all_single = n_cl_ev == nd
+        for c in range(n_cl_ev):
+            e_sum = 0.0
+            vxs = 0.0
+            vys = 0.0
+            vzs = 0.0
+            matched = False
+            lead = -1
+            best = -1.0
+            n_in = 0
+            if all_single:
+                lead = d_order[c]
+                n_in = 1
+                matched = d_trk[lead] >= 0
+            for k in range(0 if all_single else nd):
+                # selects, no branches (which deposit belongs to which cluster is
+                # random); a deposit of another cluster adds exact zeros
+                inc = d_cl[k] == c
+                n_in += inc
+                dk = d_e[k] if inc else 0.0
+                e_sum += dk
+                vxs += dk * d_ux[k]
+                vys += dk * d_uy[k]
+                vzs += dk * d_uz[k]
+                matched = matched | (inc & (d_trk[k] >= 0))
+                upd = inc & (dk > best)
+                best = dk if upd else best
+                lead = k if upd else lead
+            ul = np.uint64(lead)  # (unsigned index, as ud; lead >= 0 here)
+            cb = ncb + c
+            ucb = np.uint64(cb)  # (unsigned index, as ud)
+            g, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+            n_cal_n += 1
+            g0 = 0.0
+            g1 = 0.0
+            if n_in == 1:
+                # one deposit: e_sum is its energy exactly (the others add +0.0).
+                # Above threshold (e_reco = dep + sigma_E g > threshold) for sure if
+                # g >= 0 and dep > threshold, or if g < 0 and dep + W g > threshold
+                # with W >= sigma_E: sigma_E = sqrt(a^2 + b^2 E^1.5 + c^2 E^2) <=
+                # a + b max(E, 1) + c E (times 1 + 1e-7 for rounding; the products
+                # and sums round monotonically), i.e. if dep + min(W g, 0) >
+                # threshold (a select: no branch on the sign of g). Otherwise
+                # sigma_E decides, as in the general code. The energy itself is
+                # computed in pass 2.
+                dep = d_e[ul]
+                ee = max(dep, 1e-9)
+                w_bound = (sg_a + sg_b * max(ee, 1.0) + sg_c * ee) * 1.0000001
+                alive = dep + min(w_bound * g, 0.0) > cal[11]
+                if not alive:
+                    sg_e, _ = _cluster_sigmas(dep, cal)
+                    alive = dep + sg_e * g > cal[11]
+                if alive:
+                    g0, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+                    g1, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+                    n_cal_n += 2
+                tr = d_trk[ul]
+                bc[ucb] = dep
+                bc[np.uint64(1 * _S) + ucb] = g
+                bc[np.uint64(2 * _S) + ucb] = g0
+                bc[np.uint64(3 * _S) + ucb] = g1
+                bc[np.uint64(4 * _S) + ucb] = d_st[ul]
+                bc[np.uint64(5 * _S) + ucb] = d_uz[ul]
+                bc[np.uint64(6 * _S) + ucb] = d_px[ul] if tr < 0 else 1.0
+                bc[np.uint64(7 * _S) + ucb] = d_py[ul] if tr < 0 else 1.0
+                bc[np.uint64(8 * _S) + ucb] = bb[np.uint64(25 * _S + tr)] if tr >= 0 else 0.0
+                bc[np.uint64(9 * _S) + ucb] = 1.0 if tr >= 0 else 0.0
+            else:
+                sg_e, sg_th = _cluster_sigmas(e_sum, cal)
+                e_reco = e_sum + sg_e * g
+                alive = e_reco > cal[11]
+                if alive:
+                    vt2 = vxs * vxs + vys * vys
+                    vts = math.sqrt(vt2)
+                    vn = math.sqrt(vt2 + vzs * vzs)
+                    th_true = fast_atan2(vts, vzs)
+                    ph_true = fast_atan2(vys, vxs)
+                    inv_vn = 1.0 / vn
+                    sin_true = vts * inv_vn
+                    uz = vzs * inv_vn
+                    g0, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+                    g1, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
+                    dth = sg_th * g0
+                    ph_r = ph_true + sg_th / max(sin_true, 1e-3) * g1
+                    n_cal_n += 2
+                    th_r = th_true + dth
+                    if th_r <= 0.0:
+                        th_r = 0.0
+                        cos_r = 1.0
+                    elif th_r >= _PI:
+                        th_r = _PI
+                        cos_r = -1.0
+                    else:
+                        cd, sd = cos_sin_small(dth)
+                        cos_r = uz * cd - sin_true * sd
+                    b_mc[nmb] = cb
+                    b_mv[nmb, 0] = e_reco
+                    b_mv[nmb, 1] = th_r
+                    b_mv[nmb, 2] = _wrap(ph_r)
+                    b_mv[nmb, 3] = cos_r
+                    nmb += 1
+                # (harmless inputs for pass 2, whose results are replaced)
+                bc[ucb] = 1.0
+                for f in range(1, 4):
+                    bc[np.uint64(f * _S) + ucb] = 0.0
+                for f in range(4, 10):
+                    bc[np.uint64(f * _S) + ucb] = 0.5
+            b_calive[ucb] = alive
+            b_creg[ucb] = d_reg[ul]
+            b_cmc[ucb] = d_idx[ul]
+            b_cmatch[ucb] = matched
+        # (track, cluster) of each tracked deposit (cluster energy of the track)
+        for k in range(nd):
+            if d_trk[k] >= 0:
+                b_pj[npb] = d_trk[k]
+                b_pc[npb] = ncb + d_cl[k]
+                npb += 1
+        ncb += n_cl_ev
+    b_cev[blk_end - blk_start] = ncb
+    b_pev[blk_end - blk_start] = npb
+    # pass 2 (see the docstring)
+    for c in range(ncb):
+        r = _ecl_cluster(
+            bc[c], bc[_S + c], bc[2 * _S + c], bc[3 * _S + c], bc[4 * _S + c],
+            bc[5 * _S + c], bc[6 * _S + c], bc[7 * _S + c], bc[8 * _S + c],
+            bc[9 * _S + c] != 0.0, cal_t, False,
+        )  # fmt: skip
+        bc[10 * _S + c] = r[0]
+        bc[11 * _S + c] = r[1]
+        bc[12 * _S + c] = r[2]
+        bc[13 * _S + c] = r[3]
+        bc[14 * _S + c] = r[4]
+    for c in range(ncb):
+        if bc[14 * _S + c] == 0.0:
+            r = _ecl_cluster(
+                bc[c], bc[_S + c], bc[2 * _S + c], bc[3 * _S + c], bc[4 * _S + c],
+                bc[5 * _S + c], bc[6 * _S + c], bc[7 * _S + c], bc[8 * _S + c],
+                bc[9 * _S + c] != 0.0, cal_t, True,
+            )  # fmt: skip
+            for f in range(4):
+                bc[(10 + f) * _S + c] = r[f]
+    for m in range(nmb):
+        for f in range(4):
+            bc[(10 + f) * _S + b_mc[m]] = b_mv[m, f]
+    st_cal[0] = c0
+    st_cal[1] = c1
+    st_cal[2] = c2
+    st_cal[3] = c3
+    return n_cal_u, n_cal_n
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -594,47 +1350,54 @@ def _simulate_kernel(  # pragma: no cover - numba
         max_p = max(max_p, p_off[e + 1] - p_off[e])
     has_pool = pool_hdr.shape[0] > 1
     max_t = max_p + 1
+    max_bt = 0  # background tracks of an event
     if has_pool:
         for e in range(n_events):
             jb = bkg_idx[e]
             max_t = max(max_t, max_p + pool_hdr[jb + 1, 1] - pool_hdr[jb, 1] + 1)
+            max_bt = max(max_bt, pool_hdr[jb + 1, 1] - pool_hdr[jb, 1])
     max_c = max_p + 1
-    # tracking runs per block of _TRACK_BLOCK events (selection and draws, then the
-    # kinematics of all found tracks of the block in one branch-free loop)
+    # tracking, PID and ECL run per block of _TRACK_BLOCK events (selection and draws, then
+    # the arithmetic of all found tracks or clusters of the block in one branch-free loop)
     if max_p > _TRACK_CAP:
         raise ValueError("simulate_flat: an event has more than 65536 particles")
     b_ev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)  # first found track of each event
     b_i = np.empty(_TRACK_CAP, dtype=np.int64)  # particle index, species
     b_s = np.empty(_TRACK_CAP, dtype=np.int64)
     bb = np.empty(_TRACK_ROWS * _TRACK_STRIDE)  # track scratch rows (see _smear_track)
+    # PID of the background tracks of a block, first one of each event
+    b_bid = np.empty(4 * _TRACK_BLOCK * max_bt + 4)
+    b_bev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)
     s_pt = np.empty(max_t)  # float64 track pT, phi, muonID (trigger), mother, charge
     s_phi = np.empty(max_t)
-    s_p = np.empty(max_t)
-    s_cos = np.empty(max_t)
     s_mu = np.empty(max_t, dtype=np.float32)
-    s_track_of = np.empty(max_p, dtype=np.int64)  # local particle -> global track row or -1
-    # true p, 1/p, pT and phi of each tracked particle (reused by its ECL deposit/cluster)
-    s_pp = np.empty(max_p)
-    s_pinv = np.empty(max_p)
-    s_ppt = np.empty(max_p)
-    s_pph = np.empty(max_p)
-    d_e = np.empty(max_p)  # deposits
+    d_e = np.empty(max_p)  # deposits of one event
     d_ux = np.empty(max_p)
     d_uy = np.empty(max_p)
     d_uz = np.empty(max_p)
     d_st = np.empty(max_p)  # sin(theta) of the deposit direction
-    # theta, phi and the resolutions of a cluster made of this deposit alone (computed as
-    # soon as the deposit is known, off the cluster loop's dependency chain)
-    d_th = np.empty(max_p)
-    d_ph = np.empty(max_p)
-    d_sge = np.empty(max_p)
-    d_sgth = np.empty(max_p)
+    d_px = np.empty(max_p)
+    d_py = np.empty(max_p)
+    d_trk = np.empty(max_p, dtype=np.int64)  # found track of the block or -1
     d_reg = np.empty(max_p, dtype=np.int64)
     d_idx = np.empty(max_p, dtype=np.int64)
     d_order = np.empty(max_p, dtype=np.int64)
     d_cl = np.empty(max_p, dtype=np.int64)
-    cl_alive_e = np.empty(max_p)
-    cl_alive = np.empty(max_p, dtype=np.bool_)
+    # ECL clusters of a block (see the ECL passes): float rows at the track stride, first
+    # cluster and first (track, cluster) pair of each event, per cluster: above threshold,
+    # region, truth index, track-matched; (track, cluster) pairs of the tracked deposits;
+    # the clusters of several deposits (index, energy, theta, phi, cos theta)
+    bc = np.empty(_ECL_ROWS * _TRACK_STRIDE)
+    b_cev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)
+    b_pev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)
+    b_calive = np.empty(_TRACK_CAP, dtype=np.bool_)
+    b_creg = np.empty(_TRACK_CAP, dtype=np.int64)
+    b_cmc = np.empty(_TRACK_CAP, dtype=np.int64)
+    b_cmatch = np.empty(_TRACK_CAP, dtype=np.bool_)
+    b_pj = np.empty(_TRACK_CAP, dtype=np.int64)
+    b_pc = np.empty(_TRACK_CAP, dtype=np.int64)
+    b_mc = np.empty(_TRACK_CAP, dtype=np.int64)
+    b_mv = np.empty((_TRACK_CAP, 4))
     s_ce = np.empty(max_c)  # float64 cluster E, theta, phi, region (trigger; own clusters)
     s_cth = np.empty(max_c)
     s_cph = np.empty(max_c)
@@ -661,28 +1424,22 @@ def _simulate_kernel(  # pragma: no cover - numba
     # vectorised loop would need aliasing checks against the scratch stores)
     a_t = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
     cos_merge = math.cos(cal[17])
+    # calorimeter parameters as a tuple of scalars (for the vectorised cluster pass)
+    cal_t = (
+        cal[0], cal[1], cal[2], cal[3], cal[4], cal[5], cal[6], cal[7], cal[8], cal[9],
+        cal[10], cal[11], cal[12], cal[13], cal[14], cal[15], cal[16], cal[17],
+    )  # fmt: skip
     inv_pt_scale = 1.0 / pt_scale
+    trk_t = (cos_lo, cos_hi, pt_min, plateau, max_rxy, inv_pt_scale)
     cos_edge = np.empty(6)
     for k in range(6):
         cos_edge[k] = math.cos(math.radians(cal[k]))
-    # PID coverage in cos(theta): theta_min <= theta <= theta_max
-    pid_cos = np.empty((4, 2))
-    for h in range(4):
-        pid_cos[h, 0] = math.cos(math.radians(pid[h, 3]))
-        pid_cos[h, 1] = math.cos(math.radians(pid[h, 4]))
-    # PID reciprocals: turn-on widths and efficiencies; mis-ID probabilities q with
-    # 1/(2q) and 1/(2(1-q)) (see _draw_id_table)
-    pid_inv_w = np.empty(4)
-    pid_inv2eff = np.empty(4)
-    mis = np.zeros((3, 4, 5))
-    for h in range(4):
-        pid_inv_w[h] = 1.0 / pid[h, 2]
-        pid_inv2eff[h] = 0.5 / pid[h, 0] if pid[h, 0] > 0.0 else 0.0
-        for sp in range(5):
-            q = pid[h, 5 + sp]
-            mis[0, h, sp] = q
-            mis[1, h, sp] = 0.5 / q if q > 0.0 else 0.0
-            mis[2, h, sp] = 0.5 / (1.0 - q) if q < 1.0 else 0.0
+    pid_cos, pid_inv_w, pid_inv2eff, mis = _pid_tables(pid)
+    # the same per hypothesis as tuples of scalars (for the vectorised PID pass)
+    pc0 = _pid_constants(0, pid, pid_cos, pid_inv_w, pid_inv2eff, mis)
+    pc1 = _pid_constants(1, pid, pid_cos, pid_inv_w, pid_inv2eff, mis)
+    pc2 = _pid_constants(2, pid, pid_cos, pid_inv_w, pid_inv2eff, mis)
+    pc3 = _pid_constants(3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis)
 
     nt = 0
     nc = 0
@@ -704,117 +1461,49 @@ def _simulate_kernel(  # pragma: no cover - numba
         p1 = p_off[e + 1]
         if e == blk_end:
             # ------------------------------------------------ tracking of the next block
-            # selection and draws in event order, particle order (as documented)
             blk_start = e
-            blk_end = min(e + _TRACK_BLOCK, n_events)
-            nf = 0
-            for eb in range(blk_start, blk_end):
-                if nf + p_off[eb + 1] - p_off[eb] > _TRACK_CAP:
-                    blk_end = eb  # (capacity: a shorter block)
-                    break
-                b_ev[eb - blk_start] = nf
-                for i in range(p_off[eb], p_off[eb + 1]):
-                    if not is_final[i]:
-                        continue
-                    sp = _species(abs(pdg[i]))
-                    if sp < 0:
-                        continue
-                    pxi = np.float64(px[i])
-                    pyi = np.float64(py[i])
-                    pzi = np.float64(pz[i])
-                    pt2 = pxi * pxi + pyi * pyi
-                    p2 = pt2 + pzi * pzi
-                    if p2 <= 0.0 or pt2 <= pt_min * pt_min:
-                        continue
-                    p = math.sqrt(p2)
-                    inv_p = 1.0 / p
-                    cz = pzi * inv_p
-                    if not (cz > cos_lo and cz < cos_hi):
-                        continue
-                    x0 = np.float64(vx[i])
-                    y0 = np.float64(vy[i])
-                    if x0 * x0 + y0 * y0 >= max_rxy * max_rxy:
-                        continue
-                    pt = math.sqrt(pt2)
-                    x_eff = (pt - pt_min) * inv_pt_scale
-                    n_trk_u += 1
-                    if not track_found(_uniform(st_trk), x_eff, plateau):
-                        continue
-                    for k in range(5):
-                        bb[(10 + k) * _TRACK_STRIDE + nf] = _normal(st_trk)
-                    n_trk_n += 5
-                    b_i[nf] = i
-                    b_s[nf] = sp
-                    bb[26 * _TRACK_STRIDE + nf] = _SPECIES_MASS[sp]
-                    bb[nf] = pxi
-                    bb[1 * _TRACK_STRIDE + nf] = pyi
-                    bb[2 * _TRACK_STRIDE + nf] = pzi
-                    bb[3 * _TRACK_STRIDE + nf] = x0
-                    bb[4 * _TRACK_STRIDE + nf] = y0
-                    bb[5 * _TRACK_STRIDE + nf] = np.float64(vz[i])
-                    bb[6 * _TRACK_STRIDE + nf] = pt
-                    bb[7 * _TRACK_STRIDE + nf] = p2
-                    bb[8 * _TRACK_STRIDE + nf] = p
-                    bb[9 * _TRACK_STRIDE + nf] = inv_p
-                    nf += 1
-            b_ev[blk_end - blk_start] = nf
-            # kinematics of all found tracks: no draws, no branches (vectorised by LLVM:
-            # one scratch array with rows at a constant stride, so no aliasing checks)
-            for j in range(nf):
-                r = _smear_track(
-                    bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
-                    bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
-                    bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
-                    bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, False,
-                )  # fmt: skip
-                bb[15 * _S + j] = r[0]
-                bb[16 * _S + j] = r[1]
-                bb[17 * _S + j] = r[2]
-                bb[18 * _S + j] = r[3]
-                bb[19 * _S + j] = r[4]
-                bb[20 * _S + j] = r[5]
-                bb[21 * _S + j] = r[6]
-                bb[22 * _S + j] = r[7]
-                bb[23 * _S + j] = r[8]
-                bb[24 * _S + j] = r[9]
-                bb[25 * _S + j] = r[10]
-                bb[27 * _S + j] = r[11]
-            for j in range(nf):
-                if bb[27 * _S + j] == 0.0:
-                    r = _smear_track(
-                        bb[j], bb[_S + j], bb[2 * _S + j], bb[3 * _S + j], bb[4 * _S + j],
-                        bb[5 * _S + j], bb[6 * _S + j], bb[7 * _S + j], bb[8 * _S + j],
-                        bb[9 * _S + j], bb[26 * _S + j], bb[10 * _S + j], bb[11 * _S + j],
-                        bb[12 * _S + j], bb[13 * _S + j], bb[14 * _S + j], a_t, same_ang, True,
-                    )  # fmt: skip
-                    # (the rare general path: a loop; the vectorised pass above spells the
-                    # stores out)
-                    for f in range(11):
-                        bb[(15 + f) * _S + j] = r[f]
-                    bb[27 * _S + j] = r[11]
+            blk_end, n_u, n_n = _track_block(
+                e, min(e + _TRACK_BLOCK, n_events), p_off, pdg, px, py, pz, vx, vy, vz,
+                is_final, b_ev, b_i, b_s, bb, trk_t, a_t, same_ang, st_trk,
+            )  # fmt: skip
+            n_trk_u += n_u
+            n_trk_n += n_n
+            # ------------------------------------------------ PID of the block
+            n_pid_u += _pid_block(
+                blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, st_pid,
+                pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
+            )  # fmt: skip
+            # ------------------------------------------------ ECL of the block
+            n_u, n_n = _ecl_block(
+                blk_start, blk_end, p_off, pdg, px, py, pz, energy, is_final, is_invisible,
+                b_ev, b_i, bb, bc, b_cev, b_pev, b_calive, b_creg, b_cmc, b_cmatch, b_pj, b_pc,
+                b_mc, b_mv, d_e, d_ux, d_uy, d_uz, d_st, d_px, d_py, d_trk, d_reg,
+                d_idx, d_order, d_cl, cal, cal_t, cos_edge, cos_merge, st_cal,
+            )  # fmt: skip
+            n_cal_u += n_u
+            n_cal_n += n_n
         t_start = nt
         # ------------------------------------------------------------ tracking (output)
-        for i in range(p0, p1):
-            s_track_of[i - p0] = -1
+        # (output rows indexed unsigned, ``ut``: no negative-index wraparound arithmetic
+        # on every store, as for the signed counter)
         for j in range(b_ev[e - blk_start], b_ev[e - blk_start + 1]):
-            i = b_i[j]
+            uj = np.uint64(j)
+            i = b_i[uj]
+            ut = np.uint64(nt)
+            us = np.uint64(nt - t_start)
             for f in range(10):
-                t_f[f, nt] = bb[(15 + f) * _TRACK_STRIDE + j]
-            t_f[14, nt] = 0.0
-            t_i[0, nt] = i - p0
-            t_i[1, nt] = pdg[i]
-            q = _SPECIES_CHARGE_POS[b_s[j]]
-            t_q[nt] = q if pdg[i] > 0 else -q
-            t_b[nt] = False
-            s_pt[nt - t_start] = bb[20 * _TRACK_STRIDE + j]
-            s_phi[nt - t_start] = bb[22 * _TRACK_STRIDE + j]
-            s_p[nt - t_start] = bb[19 * _TRACK_STRIDE + j]
-            s_cos[nt - t_start] = bb[21 * _TRACK_STRIDE + j]
-            s_track_of[i - p0] = nt
-            s_pp[i - p0] = bb[8 * _TRACK_STRIDE + j]
-            s_pinv[i - p0] = bb[9 * _TRACK_STRIDE + j]
-            s_ppt[i - p0] = bb[6 * _TRACK_STRIDE + j]
-            s_pph[i - p0] = bb[25 * _TRACK_STRIDE + j]
+                t_f[f, ut] = bb[np.uint64((15 + f) * _S) + uj]
+            t_f[14, ut] = 0.0
+            t_i[0, ut] = i - p0
+            t_i[1, ut] = pdg[i]
+            q = _SPECIES_CHARGE_POS[b_s[uj]]
+            t_q[ut] = q if pdg[i] > 0 else -q
+            t_b[ut] = False
+            s_pt[us] = bb[np.uint64(20 * _S) + uj]
+            s_phi[us] = bb[np.uint64(22 * _S) + uj]
+            for h in range(4):
+                t_f[10 + h, ut] = bb[np.uint64((31 + h) * _S) + uj]
+            s_mu[us] = t_f[10, ut]
             nt += 1
         n_phys_trk = nt - t_start
         # ------------------------------------------------------------ beam-background tracks
@@ -828,222 +1517,66 @@ def _simulate_kernel(  # pragma: no cover - numba
             t_b[nt] = True
             s_pt[nt - t_start] = pool_t[k, 5]
             s_phi[nt - t_start] = pool_t[k, 7]
-            s_p[nt - t_start] = pool_t[k, 4]
-            s_cos[nt - t_start] = pool_t[k, 6]
+            kb = 4 * (b_bev[e - blk_start] + k - jb_t0)  # PID from the block pass
+            for h in range(4):
+                t_f[10 + h, nt] = b_bid[kb + h]
+            s_mu[nt - t_start] = t_f[10, nt]
             nt += 1
         t_off[e + 1] = nt
-        # ------------------------------------------------------------ PID (all tracks)
-        for t in range(t_start, nt):
-            sp = _species(abs(t_i[1, t])) if not t_b[t] else 2
-            p_s = s_p[t - t_start]
-            cos_s = s_cos[t - t_start]
-            u_a, u_b = split_uniform(_uniform(st_pid))
-            u_c, u_d = split_uniform(_uniform(st_pid))
-            n_pid_u += 2
-            for h in range(4):
-                u = u_a if h == 0 else (u_b if h == 1 else (u_c if h == 2 else u_d))
-                if not (cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]):
-                    t_f[10 + h, t] = (1.0 - u) * 0.5  # probability 0
-                elif sp == _HYP_SPECIES[h]:
-                    t_f[10 + h, t] = _draw_id_turn_on(
-                        u, (p_s - pid[h, 1]) * pid_inv_w[h], pid[h, 0], pid_inv2eff[h]
-                    )
-                else:
-                    t_f[10 + h, t] = _draw_id_table(u, mis[0, h, sp], mis[1, h, sp], mis[2, h, sp])
-            s_mu[t - t_start] = t_f[10, t]
-        # ------------------------------------------------------------ ECL deposits
-        nd = 0
-        for i in range(p0, p1):
-            if not is_final[i] or is_invisible[i]:
-                continue
-            apdg = abs(pdg[i])
-            is_em = apdg == 22 or apdg == 11
-            is_mu = apdg == 13
-            is_had = apdg == 211 or apdg == 321 or apdg == 2212
-            if not (is_em or is_mu or is_had):
-                continue
-            pxi = np.float64(px[i])
-            pyi = np.float64(py[i])
-            pzi = np.float64(pz[i])
-            pt2 = pxi * pxi + pyi * pyi
-            tr = s_track_of[i - p0]
-            if tr >= 0:  # the track computed the same p and 1/p (p > 0)
-                p = s_pp[i - p0]
-                inv_p = s_pinv[i - p0]
-            else:
-                p = math.sqrt(pt2 + pzi * pzi)
-                if not p > 0.0:
-                    continue
-                inv_p = 1.0 / p
-            region = _ecl_region(pzi * inv_p, cos_edge)
-            if region == 0:
-                continue
-            if (apdg != 22) & (region == 2) & (pt2 < cal[16] * cal[16]):
-                continue  # charged particle curls up before the barrel (pT < pT_min)
-            e_true = np.float64(energy[i])
-            mass = 0.0
-            s = _species(apdg)
-            if s >= 0:
-                mass = _SPECIES_MASS[s]
-            kinetic = max(e_true - mass, 0.0)
-            mip = is_mu
-            if is_em:
-                n_cal_u += 1
-                if not _uniform(st_cal) < cal[12]:
-                    continue
-                dep = e_true
-            elif is_had:
-                u = _uniform(st_cal)
-                n_cal_u += 1
-                if u < cal[15]:
-                    v = u / cal[15]
-                    dep = min(cal[13] + v * max(kinetic - cal[13], 0.0), kinetic)
-                else:
-                    mip = True
-            if mip:
-                n_cal_n += 1
-                dep = min(max(cal[13] + cal[14] * _normal(st_cal), 0.0), kinetic)
-            if not dep > 0.0:
-                continue
-            d_e[nd] = dep
-            d_ux[nd] = pxi * inv_p
-            d_uy[nd] = pyi * inv_p
-            d_uz[nd] = pzi * inv_p
-            st_d = (s_ppt[i - p0] if tr >= 0 else math.sqrt(pt2)) * inv_p
-            d_st[nd] = st_d
-            d_th[nd] = fast_atan2(st_d, pzi * inv_p)
-            d_ph[nd] = s_pph[i - p0] if tr >= 0 else fast_atan2(pyi, pxi)
-            d_sge[nd], d_sgth[nd] = _cluster_sigmas(dep, cal)
-            d_reg[nd] = region
-            d_idx[nd] = i - p0
-            d_cl[nd] = -1
-            nd += 1
-        # ------------------------------------------------------------ merging (as calorimeter.py)
-        for k in range(nd):
-            b = k
-            while b > 0 and d_e[d_order[b - 1]] < d_e[k]:
-                d_order[b] = d_order[b - 1]
-                b -= 1
-            d_order[b] = k
-        n_cl_ev = 0
-        for k in range(nd):
-            i0 = d_order[k]
-            if d_cl[i0] >= 0:
-                continue
-            d_cl[i0] = n_cl_ev
-            for b in range(k + 1, nd):
-                j = d_order[b]
-                if d_cl[j] < 0 and (
-                    d_ux[i0] * d_ux[j] + d_uy[i0] * d_uy[j] + d_uz[i0] * d_uz[j] >= cos_merge
-                ):
-                    d_cl[j] = n_cl_ev
-            n_cl_ev += 1
-        # sums in deposit order; the lead (seed) deposit is the highest-energy one, first on ties
+        # ------------------------------------------------------------ ECL (output)
+        # the clusters above threshold of this event from the block's ECL passes
         c_start = nc
-        for c in range(n_cl_ev):
-            e_sum = 0.0
-            vxs = 0.0
-            vys = 0.0
-            vzs = 0.0
-            matched = False
-            lead = -1
-            best = -1.0
-            n_in = 0
-            for k in range(nd):
-                # selects, no branches (which deposit belongs to which cluster is random);
-                # a deposit of another cluster adds exact zeros
-                inc = d_cl[k] == c
-                n_in += inc
-                dk = d_e[k] if inc else 0.0
-                e_sum += dk
-                vxs += dk * d_ux[k]
-                vys += dk * d_uy[k]
-                vzs += dk * d_uz[k]
-                matched = matched | (inc & (s_track_of[d_idx[k]] >= 0))
-                upd = inc & (dk > best)
-                best = dk if upd else best
-                lead = k if upd else lead
-            # one deposit: e_sum is its energy exactly (the others add +0.0)
-            if n_in == 1:
-                sg_e = d_sge[lead]
-                sg_th = d_sgth[lead]
-            else:
-                sg_e, sg_th = _cluster_sigmas(e_sum, cal)
-            e_reco = e_sum + sg_e * _normal(st_cal)
-            n_cal_n += 1
-            alive = e_reco > cal[11]
-            cl_alive[c] = alive
-            cl_alive_e[c] = e_reco
-            if not alive:
+        el = e - blk_start
+        for cb in range(b_cev[el], b_cev[el + 1]):
+            ucb = np.uint64(cb)
+            if not b_calive[ucb]:
                 continue
-            if n_in == 1:
-                # one deposit: the cluster direction is the deposit direction (unit vector,
-                # sin(theta) known; phi from the particle's track when it has one)
-                uz = d_uz[lead]
-                sin_true = d_st[lead]
-                th_true = d_th[lead]
-                ph_true = d_ph[lead]
-            else:
-                vt2 = vxs * vxs + vys * vys
-                vts = math.sqrt(vt2)
-                vn = math.sqrt(vt2 + vzs * vzs)
-                th_true = fast_atan2(vts, vzs)
-                ph_true = fast_atan2(vys, vxs)
-                inv_vn = 1.0 / vn
-                sin_true = vts * inv_vn
-                uz = vzs * inv_vn
-            g0 = _normal(st_cal)
-            g1 = _normal(st_cal)
-            dth = sg_th * g0
-            ph_r = ph_true + sg_th / max(sin_true, 1e-3) * g1
-            n_cal_n += 2
-            th_r = th_true + dth
-            if th_r <= 0.0:
-                th_r = 0.0
-                cos_r = 1.0
-            elif th_r >= _PI:
-                th_r = _PI
-                cos_r = -1.0
-            else:
-                cd, sd = cos_sin_small(dth)
-                cos_r = uz * cd - sin_true * sd
-            c_f[0, nc] = e_reco
-            c_f[1, nc] = e_reco
-            c_f[2, nc] = th_r
-            c_f[3, nc] = _wrap(ph_r)
-            c_f[4, nc] = cos_r
-            c_reg[nc] = d_reg[lead]
-            c_match[nc] = matched
-            c_b[nc] = False
-            c_mc[nc] = d_idx[lead]
-            s_ce[nc - c_start] = e_reco
-            s_cth[nc - c_start] = th_r
-            s_cph[nc - c_start] = c_f[3, nc]
-            s_creg[nc - c_start] = d_reg[lead]
+            e_reco = bc[np.uint64(10 * _S) + ucb]
+            th_r = bc[np.uint64(11 * _S) + ucb]
+            uc = np.uint64(nc)
+            us = np.uint64(nc - c_start)
+            c_f[0, uc] = e_reco
+            c_f[1, uc] = e_reco
+            c_f[2, uc] = th_r
+            c_f[3, uc] = bc[np.uint64(12 * _S) + ucb]
+            c_f[4, uc] = bc[np.uint64(13 * _S) + ucb]
+            c_reg[uc] = b_creg[ucb]
+            c_match[uc] = b_cmatch[ucb]
+            c_b[uc] = False
+            c_mc[uc] = b_cmc[ucb]
+            s_ce[us] = e_reco
+            s_cth[us] = th_r
+            s_cph[us] = c_f[3, uc]
+            s_creg[us] = b_creg[ucb]
             nc += 1
         # cluster energy of each track's particle
-        for k in range(nd):
-            t = s_track_of[d_idx[k]]
-            if t >= 0 and cl_alive[d_cl[k]]:
-                t_f[14, t] = cl_alive_e[d_cl[k]]
+        t_first = b_ev[el]
+        for k in range(b_pev[el], b_pev[el + 1]):
+            uk = np.uint64(k)
+            ucb = np.uint64(b_pc[uk])
+            if b_calive[ucb]:
+                t_f[14, np.uint64(t_start + b_pj[uk] - t_first)] = bc[np.uint64(10 * _S) + ucb]
         # ------------------------------------------------------------ beam-background clusters
         # (their trigger conditions are precomputed per pool entry: pool_c_trig)
         n_clu_ev = nc - c_start
         for k in range(jb_c0, jb_c1):
-            c_f[0, nc] = pool_c[k, 0]
-            c_f[1, nc] = pool_c[k, 0]
-            c_f[2, nc] = pool_c[k, 1]
-            c_f[3, nc] = pool_c[k, 2]
-            c_f[4, nc] = pool_c[k, 3]
-            c_reg[nc] = np.int8(pool_c[k, 4])
-            c_match[nc] = False
-            c_b[nc] = True
-            c_mc[nc] = -1
+            uc = np.uint64(nc)
+            uk = np.uint64(k)
+            c_f[0, uc] = pool_c[uk, 0]
+            c_f[1, uc] = pool_c[uk, 0]
+            c_f[2, uc] = pool_c[uk, 1]
+            c_f[3, uc] = pool_c[uk, 2]
+            c_f[4, uc] = pool_c[uk, 3]
+            c_reg[uc] = np.int8(pool_c[uk, 4])
+            c_match[uc] = False
+            c_b[uc] = True
+            c_mc[uc] = -1
             nc += 1
         c_off[e + 1] = nc
         # ------------------------------------------------------------ KLM (K_L)
         for i in range(p0, p1):
-            if abs(pdg[i]) != 130 or not is_final[i]:
+            ui = np.uint64(i)  # (unsigned index: no wraparound arithmetic)
+            if abs(pdg[ui]) != 130 or not is_final[ui]:
                 continue
             pxi = np.float64(px[i])
             pyi = np.float64(py[i])
