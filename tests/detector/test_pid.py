@@ -36,13 +36,17 @@ def _logistic(x):
         # muon efficiency 90% above 0.7 GeV; pi -> mu 4.1% (arXiv:2503.11351, card values)
         (13, 2.0, 90.0, "muonID", 0.90 * _logistic((2.0 - 0.7) / 0.05)),
         (-13, 0.5, 90.0, "muonID", 0.90 * _logistic((0.5 - 0.7) / 0.05)),
-        (211, 2.0, 90.0, "muonID", 0.041),
-        (-321, 2.0, 90.0, "muonID", 0.02),
+        (211, 2.0, 90.0, "muonID", 0.041 * _logistic((2.0 - 0.7) / 0.05)),
+        (-321, 2.0, 90.0, "muonID", 0.02 * _logistic((2.0 - 0.7) / 0.05)),
+        # a pion that cannot reach the KLM cannot fake a muon there: the mis-ID follows the
+        # muon's momentum turn-on (mu/pi separated by the KLM above 0.7 GeV, arXiv:2503.11351)
+        (211, 0.7, 90.0, "muonID", 0.041 * 0.5),
+        (-211, 0.4, 90.0, "muonID", 0.041 * _logistic((0.4 - 0.7) / 0.05)),
         (13, 2.0, 15.0, "muonID", 0.0),  # outside the KLM coverage (card: 18-155 deg)
         (11, 1.0, 90.0, "electronID", 0.95 * _logistic((1.0 - 0.2) / 0.05)),
-        (211, 1.0, 90.0, "electronID", 0.005),
+        (211, 1.0, 90.0, "electronID", 0.005 * _logistic((1.0 - 0.2) / 0.05)),
         (321, 1.0, 90.0, "kaonID", 0.90 * _logistic(1.0 / 0.05)),
-        (211, 1.0, 90.0, "kaonID", 0.05),
+        (211, 1.0, 90.0, "kaonID", 0.05 * _logistic(1.0 / 0.05)),
     ],
 )
 def test_rates_reproduced_within_binomial_error(pdg, p, theta, name, expected):
@@ -53,8 +57,11 @@ def test_rates_reproduced_within_binomial_error(pdg, p, theta, name, expected):
 def test_pass_probability_matches_card():
     species = species_of([13, 211, 321, 11, 2212])
     prob = pass_probability(species, 3.0, 90.0, "muon", PID.muon)
-    expected = [0.9 * _logistic(2.3 / 0.05), 0.041, 0.02, 0.001, 0.005]
+    expected = np.array([0.9, 0.041, 0.02, 0.001, 0.005]) * _logistic(2.3 / 0.05)
     np.testing.assert_allclose(prob, expected, rtol=1e-12)
+    # the mis-ID rates are plateaus reached with the hypothesis' own turn-on
+    low = pass_probability(species, 0.6, 90.0, "muon", PID.muon)
+    np.testing.assert_allclose(low / prob, _logistic(-0.1 / 0.05) / _logistic(2.3 / 0.05))
 
 
 def test_draw_id_exact_fraction_and_working_point():

@@ -536,13 +536,18 @@ def _draw_id_turn_on(u, x, eff, inv_2eff):  # pragma: no cover - numba
 def _pid_value(u, h, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis):  # pragma: no cover
     """ID variable of hypothesis ``h`` for a track of species index ``sp`` (smeared p and
     cos theta) from its uniform ``u`` (the general code: :func:`_draw_id_turn_on` for the
-    own hypothesis, :func:`_draw_id_table` for the others, probability 0 outside the
-    hypothesis' coverage)."""
+    own hypothesis and for the others, whose mis-ID rate rises with the same turn-on
+    (:mod:`darkscan.detector.pid`); above ``x = 40``, where the turn-on is exactly 1,
+    :func:`_draw_id_table` for the others, as the fast path :func:`_pid_hyp` computes it;
+    probability 0 outside the hypothesis' coverage)."""
     if not (cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]):
         return (1.0 - u) * 0.5  # probability 0
+    x = (p_s - pid[h, 1]) * pid_inv_w[h]
     if sp == _HYP_SPECIES[h]:
-        return _draw_id_turn_on(u, (p_s - pid[h, 1]) * pid_inv_w[h], pid[h, 0], pid_inv2eff[h])
-    return _draw_id_table(u, mis[0, h, sp], mis[1, h, sp], mis[2, h, sp])
+        return _draw_id_turn_on(u, x, pid[h, 0], pid_inv2eff[h])
+    if x > 40.0:
+        return _draw_id_table(u, mis[0, h, sp], mis[1, h, sp], mis[2, h, sp])
+    return _draw_id_turn_on(u, x, mis[0, h, sp], mis[1, h, sp])
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -613,8 +618,8 @@ def _pid_hyp(u, p_s, cos_s, spf, own_sp, c):  # pragma: no cover - numba
     """ID variable of one hypothesis (constants ``c`` from :func:`_pid_constants`, own
     species ``own_sp``) as in :func:`_pid_track`, branch-free, and whether this fast path
     applies: it takes the turn-on's ``exp(-x)`` as 0, i.e. ``w = 1``, as
-    :func:`_draw_id_turn_on` does for ``x > 40``; the other tracks are redone by the general
-    code."""
+    :func:`_draw_id_turn_on` does for ``x > 40`` (own species and mis-ID alike); the other
+    tracks inside the coverage are redone by the general code."""
     in_range = (cos_s <= c[0]) & (cos_s >= c[1])
     own = spf == own_sp
     x = (p_s - c[2]) * c[3]
@@ -630,8 +635,7 @@ def _pid_hyp(u, p_s, cos_s, spf, own_sp, c):  # pragma: no cover - numba
     miss_t = (1.0 - u) * inv_2q1
     table = hit_t if u < q else miss_t
     val = (turn if own else table) if in_range else (1.0 - u) * 0.5
-    turn_on_used = in_range & own
-    return val, (x > 40.0) | (not turn_on_used)
+    return val, (x > 40.0) | (not in_range)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)

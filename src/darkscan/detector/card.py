@@ -179,8 +179,9 @@ class IdHypothesisCard(_Section):
 
     The probability that a track of true species ``s`` passes ``ID > 0.5`` is
     ``efficiency / (1 + exp(-(p - p_turn_on)/p_width))`` inside ``[theta_min, theta_max]``
-    for ``s`` equal to the hypothesis and ``misid[s]`` (0 if absent) for other species;
-    outside the polar-angle coverage it is 0.
+    for ``s`` equal to the hypothesis and ``misid[s]`` (0 if absent) times the same
+    turn-on for other species (:mod:`darkscan.detector.pid`); outside the polar-angle
+    coverage it is 0.
     """
 
     efficiency: Probability = Field(description="plateau efficiency for the true species")
@@ -189,7 +190,7 @@ class IdHypothesisCard(_Section):
     theta_min: PolarAngle = Field(description="coverage, lower polar angle, deg")
     theta_max: PolarAngle = Field(description="coverage, upper polar angle, deg")
     misid: dict[Species, Probability] = Field(
-        description="probability that another true species passes ID > 0.5"
+        description="plateau probability (above the turn-on) that another true species passes ID > 0.5"
     )
 
     @model_validator(mode="after")

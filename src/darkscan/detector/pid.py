@@ -7,7 +7,12 @@ variable ``hID`` exceeds 0.5:
 * ``s == h``: ``efficiency / (1 + exp(-(p - p_turn_on)/p_width))`` inside the polar-angle
   coverage ``[theta_min, theta_max]`` of the sub-detector, 0 outside (the KLM muon ID falls
   away below ~0.7 GeV, where muons range out before the KLM);
-* ``s != h``: the constant mis-identification rate ``misid[s]`` inside the coverage.
+* ``s != h``: the mis-identification rate ``misid[s]`` times the same momentum turn-on,
+  ``misid[s] / (1 + exp(-(p - p_turn_on)/p_width))``, inside the coverage: the card's rate
+  is the plateau. A hadron can only fake a muon in the KLM if it reaches the KLM, as a muon
+  must (punch-through and decays in flight; below ~0.7 GeV both range out in the
+  calorimeter and the flux return, Z. Wang et al., arXiv:2503.11351); the electron, pion
+  and kaon hypotheses have turn-ons at or near zero momentum, where this changes little.
 
 The ID variable is then drawn from one uniform ``u`` per track and hypothesis as
 
@@ -75,20 +80,19 @@ def pass_probability(species, p, theta_deg, hypothesis: str, card: IdHypothesisC
 
     >>> from darkscan.detector.card import load_card
     >>> pid = load_card("belle2").pid
-    >>> [round(float(x), 3) for x in pass_probability([1, 2, 1], [3.0, 3.0, 0.3], 90.0, "muon", pid.muon)]
-    [0.9, 0.041, 0.0]
+    >>> probs = pass_probability([1, 2, 1, 2], [3.0, 3.0, 0.3, 0.3], 90.0, "muon", pid.muon)
+    >>> [round(float(x), 3) for x in probs]
+    [0.9, 0.041, 0.0, 0.0]
     """
     species = np.asarray(species)
     theta = np.asarray(theta_deg, dtype=np.float64)
     covered = (theta >= card.theta_min) & (theta <= card.theta_max)
     own = SPECIES.index(hypothesis)
     misid = np.array([card.misid.get(s, 0.0) for s in SPECIES] + [0.0])
-    prob = np.where(
-        species == own,
-        card.efficiency * _turn_on(p, card.p_turn_on, card.p_width),
-        misid[np.where(species >= 0, species, len(SPECIES))],
+    plateau = np.where(
+        species == own, card.efficiency, misid[np.where(species >= 0, species, len(SPECIES))]
     )
-    return np.where(covered, prob, 0.0)
+    return np.where(covered, plateau * _turn_on(p, card.p_turn_on, card.p_width), 0.0)
 
 
 def draw_id(probability, u) -> np.ndarray:
