@@ -51,7 +51,7 @@ __all__ = [
 _Strict = ConfigDict(extra="forbid", frozen=True)
 #: GeV: a generator filter on the true p_T(mu mu, CM) must lie at least this far below the
 #: selection's cut on the reconstructed value (a guard against filters that cut into the
-#: selection). For mu mu(gamma) the fast simulation's p_T(mu mu, CM) resolution is 0.035 GeV
+#: selection). For mu mu(gamma) the fast simulation's p_T(mu mu, CM) resolution is 0.033 GeV
 #: (68 % half-width) with non-Gaussian tails: a filter 0.1 GeV below the cut still drops
 #: 0.8 % of the selected weight, 0.15 GeV below 0.17 % (benchmarks/validate_background_filters.py).
 PT_FILTER_MARGIN = 0.1

@@ -281,7 +281,8 @@ def generate_tautau(
     n, *_ = check_generator_arguments(n_events, rng, (-0.5, 0.5), 0.0)
     cuts = _check_cuts(cuts)
     channels = None if decay_channels is None else channel_indices(decay_channels)
-    fraction = 1.0 if channels is None else channel_fraction(decay_channels)
+    names = None if channels is None else [TAU_DECAY_CHANNELS[i].name for i in channels]
+    fraction = 1.0 if names is None else channel_fraction(names)
     state = seed_record(rng)
     kwargs = dict(
         isr=isr,
@@ -377,9 +378,7 @@ def generate_tautau(
             "sqrt_s": float(collider.sqrt_s),
             **kwargs,
             "spin_correlations": bool(spin_correlations),
-            "tau_decay_channels": None
-            if channels is None
-            else [TAU_DECAY_CHANNELS[i].name for i in channels],
+            "tau_decay_channels": names,
             "tau_decay_channel_fraction": fraction,
             "n_generated": n_gen,
             "cross_section_total_fb": sigma_tot,
@@ -392,11 +391,7 @@ def generate_tautau(
         generator_cuts={
             "s_hat_min": 4.0 * M_TAU**2,
             **cuts,
-            **(
-                {}
-                if channels is None
-                else {"tau_decay_channels": [TAU_DECAY_CHANNELS[i].name for i in channels]}
-            ),
+            **({} if names is None else {"tau_decay_channels": names}),
         },
         weighted=bool(weighted),
     )
