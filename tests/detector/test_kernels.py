@@ -800,3 +800,52 @@ def test_tracking_acceptance_decided_as_cos_theta_at_the_edges():
     assert np.array_equal(found, expected)
     near = slice(0, n)
     assert 0.3 * n < found[near].sum() < 0.7 * n  # both sides of the edges exercised
+
+
+def test_background_track_pid_from_pool_table_equals_general_code_bit_for_bit():
+    """The ID variables of the overlaid background tracks from the per-pool table
+    (pool_pid_turn_on: coverage, mis-ID table or w = 1 + exp(-x) per track and hypothesis,
+    computed once per pool) equal the general code (_pid_track with species pion) bit for
+    bit: for the card's pool tracks and for tracks placed exactly on (and one ulp either
+    side of) the coverage edges and the momenta where the turn-on variable x is 40."""
+    from darkscan.detector._kernels import (
+        _pid_tables,
+        _pid_track,
+        _pid_track_pool,
+        pool_pid_turn_on,
+    )
+
+    rng = np.random.default_rng(47)
+    for card in (CARD, _upd(CARD, "beam_background", tracks_mean=2.0)):
+        par = sim._kernel_parameters(card)
+        pid = par["pid"]
+        tables = _pid_tables(pid)
+        pid_cos = tables[0]
+        pool = np.array(par["pool_t"][:3000])
+        # edge tracks: cos theta on each coverage edge and one ulp off; p at x = 40 (as
+        # computed: (p - p_turn_on) / width) and one ulp off, inside the coverage
+        edges = []
+        for h in range(4):
+            for c in pid_cos[h]:
+                for cc in (np.nextafter(c, -2.0), c, np.nextafter(c, 2.0)):
+                    edges.append((rng.uniform(0.05, 3.0), cc))
+            p40 = pid[h, 1] + 40.0 * pid[h, 2]
+            near = [np.nextafter(p40, 0.0), p40, np.nextafter(p40, 10.0)]
+            x = [(pp - pid[h, 1]) * tables[1][h] for pp in near]
+            assert min(x) <= 40.0 < max(x) and max(x) - min(x) < 1e-12  # the bound straddled
+            for pp in [*near, pid[h, 1]]:
+                edges.append((pp, 0.5 * (pid_cos[h, 0] + pid_cos[h, 1])))
+        extra = np.zeros((len(edges), pool.shape[1]))
+        extra[:, 4] = [e[0] for e in edges]
+        extra[:, 6] = [e[1] for e in edges]
+        pool = np.vstack([pool, extra])
+        w, wpar = pool_pid_turn_on(pool, pid)
+        assert np.all((w == -1.0) | (w == 0.0) | (w >= 1.0))
+        assert (w == -1.0).any() and (w == 0.0).any() and (w > 1.0).any() and (w == 1.0).any()
+        n = pool.shape[0]
+        u = rng.random((n, 2))
+        u[:50] = rng.random((50, 2)) * 1e-3  # small uniforms: the hit branch of tiny rates
+        for k in range(n):
+            ref = _pid_track(u[k, 0], u[k, 1], pool[k, 4], pool[k, 6], 2, pid, *tables)
+            got = _pid_track_pool(u[k, 0], u[k, 1], w, k, wpar)
+            assert got == ref, k

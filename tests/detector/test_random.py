@@ -3,6 +3,7 @@
 * reference vectors of SplitMix64 and xoshiro256++ (published outputs of the reference C
   implementations) and an independent pure-Python transcription of the ziggurat;
 * compiled == ``py_func`` bit for bit;
+* the samplers on state words (``uniform_s``, ``normal_s``) == the array samplers bit for bit;
 * the ziggurat tables against the published constants of Marsaglia & Tsang (2000);
 * statistics of uniforms, normals and exponentials with stated tolerances (n-sigma bounds
   from the sampling error of each statistic, or KS / chi2 p-values with fixed seeds).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pytest
 from scipy import stats
@@ -262,3 +264,61 @@ def test_streams_from_different_seeds_are_independent():
     v = R.fill_uniform(R.seed_state(4), n)
     assert _within(np.corrcoef(u, v)[0, 1], 0.0, se)
     assert not np.array_equal(R.seed_state(1), R.seed_state(2))
+
+
+# --------------------------------------------------------------------------- state in registers
+
+
+@numba.njit(cache=True)
+def _draws_on_words(state, n, kind):  # pragma: no cover - numba
+    """``n`` draws of uniform_s (kind 0) or normal_s (kind 1) on the words of ``state``
+    (compiled, as the kernels call them), next to the array samplers on a copy: values of
+    both and the states after every draw."""
+    s = state.copy()
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    out = np.empty((2, n))
+    words = np.empty((2, n, 4), dtype=np.uint64)
+    for k in range(n):
+        if kind == 0:
+            x, s0, s1, s2, s3 = R.uniform_s(s0, s1, s2, s3)
+            out[1, k] = R.uniform(s)
+        else:
+            x, s0, s1, s2, s3 = R.normal_s(s0, s1, s2, s3)
+            out[1, k] = R.normal(s)
+        out[0, k] = x
+        words[0, k, 0], words[0, k, 1], words[0, k, 2], words[0, k, 3] = s0, s1, s2, s3
+        words[1, k] = s
+    return out, words
+
+
+@pytest.mark.parametrize("kind", [0, 1], ids=["uniform_s", "normal_s"])
+def test_samplers_on_state_words_equal_array_samplers(kind):
+    """uniform_s / normal_s (state in four words) give the numbers and new states of
+    uniform / normal (state array) bit for bit, draw after draw: compiled over 300k draws
+    (the normal's wedge and tail paths are taken ~4500 and ~80 times; each draw that does
+    not accept the first point advances the stream by more than one step), and as plain
+    Python (as the kernel's py_func runs them) over 3000 draws from a state whose normal
+    goes through the tail."""
+    n = 300_000
+    state = R.seed_state(2027)
+    out, words = _draws_on_words(state, n, kind)
+    assert np.array_equal(out[0], out[1]) and np.array_equal(words[0], words[1])
+    if kind == 1:
+        # draws that took the slow path: the state moved by more than one xoshiro step
+        prev = np.vstack([state[None, :], words[1, :-1]])
+        one_step = np.array([R.xoshiro_step(*w)[1:] for w in prev[:20_000]], dtype=np.uint64)
+        slow = np.any(one_step != words[1, :20_000], axis=1)
+        assert 150 < slow.sum() < 600  # 1.5 % of 20k draws (Marsaglia & Tsang 2000)
+        assert np.sum(np.abs(out[0]) > R.NORMAL_CUTOFF_256) > 40  # tail: P = 2.6e-4
+    # plain Python execution (register_jitable functions called from Python)
+    s = R.seed_state(5)
+    z = R.fill_normal(s.copy(), 100_000)
+    k = int(np.argmax(np.abs(z) > R.NORMAL_CUTOFF_256))  # a tail draw within reach
+    a = s.copy()
+    words_py = [np.uint64(w) for w in s]
+    fn, ref = (R.uniform_s, R.uniform) if kind == 0 else (R.normal_s, R.normal)
+    with np.errstate(over="ignore"):
+        for _ in range(max(k + 10, 3000)):
+            x, *words_py = fn(*words_py)
+            assert x == ref(a)
+            assert [int(w) for w in words_py] == [int(w) for w in a]

@@ -15,11 +15,16 @@ variables per track (:func:`_pid_block`, :func:`_pid_hyp`) and the energy and an
 every one-deposit ECL cluster (:func:`_ecl_block`, :func:`_ecl_cluster`). The rare objects
 outside a fast path's range (smearing angles above 0.1 rad, directions near the beam axis or
 with px or py zero, a PID turn-on needing ``exp``) are redone by the general code, same
-formulas; the two agree bit for bit where both apply. The block passes are functions of
-their own (called once per block), compiled apart from the event loop (whose code, register
-allocation and inlining stay as they were). The track scratch has a compile-time row stride,
-which limits events to :data:`_TRACK_CAP` (65536) particles (ValueError beyond). The physics
-is that of the plain numpy stage functions (:mod:`~darkscan.detector.tracking`,
+formulas; the two agree bit for bit where both apply. The conditions of the trigger lines
+two_track, single_muon, single_photon and three_photon are evaluated per block too, from the
+block's scratch, without draws (:func:`_trigger_block`); the event loop adds the
+displaced-vertex condition and draws the trigger uniforms in event order. The block passes
+are functions of their own (called once per block), compiled apart from the event loop
+(whose code, register allocation and inlining stay as they were). The KLM and vertexing
+loops are skipped for calls without K_L or particles with a mother (dimuon samples: nothing
+to find, nothing drawn). The track scratch has a compile-time row stride, which limits
+events to :data:`_TRACK_CAP` (65536) particles (ValueError beyond). The physics is that of
+the plain numpy stage functions (:mod:`~darkscan.detector.tracking`,
 :mod:`~darkscan.detector.calorimeter`, :mod:`~darkscan.detector.pid`,
 :mod:`~darkscan.detector.beam_background`, :mod:`~darkscan.detector.vertexing`,
 :mod:`~darkscan.detector.trigger`), which stay the readable reference;
@@ -79,8 +84,11 @@ pool's statistical error ``~ sqrt(p (1 - p) / 2^18)`` on top of their sampling e
 that part is common to all samples simulated with the card. The trigger conditions of the
 background clusters (single-photon flag, count above the three-photon energy) are
 precomputed per entry from the same float64 values (:func:`pool_trigger_summary`), so the
-decisions are those of evaluating them per event. The numpy reference path keeps generating
-fresh background per event.
+decisions are those of evaluating them per event; so is what the PID of each pool track
+needs of its fixed momentum and direction (coverage, and the turn-on's ``1 + exp(-x)`` per
+hypothesis: :func:`pool_pid_turn_on`, computed once per pool and PID card), so the overlaid
+tracks' ID variables take no ``exp`` per event, with the same values bit for bit. The numpy
+reference path keeps generating fresh background per event.
 
 Kinematics are computed in float64 inside the kernel and stored in float32. To keep
 libm calls off the hot path the smeared track and cluster directions are obtained by
@@ -107,9 +115,10 @@ tested against the general code instead).
 
 A few more things keep the serial passes short. Where a pass draws many numbers between
 stores (the tracking selection, the ECL and PID passes) the stage's xoshiro256++ state is
-held in four local variables (:func:`_uniform_s`, :func:`_normal_s`: the samplers of
-:mod:`darkscan.detector._random` on state words) instead of being reloaded from the state
-array after every store, which the compiler must assume may alias it. And no table is
+held in four local variables (:func:`darkscan.detector._random.uniform_s` and
+:func:`~darkscan.detector._random.normal_s`: the samplers on state words) instead of being
+reloaded from the state array after every store, which the compiler must assume may alias
+it (about 13 ns per dimuon event in the tracking selection). And no table is
 written through an index just loaded and read back soon after (a particle's track is found
 by a cursor over the event's tracks, which are in particle order): such a store-then-load
 through a computed address stalls the pipeline when the load is issued before the store's
@@ -145,27 +154,18 @@ import math
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
 
-from darkscan.detector._random import _JIT as _random_jit_options
-from darkscan.detector._random import (
-    _NOR_K,
-    _NOR_W,
-    _TWO_M53,
-    _U1,
-    _U8,
-    _U11,
-    _U255,
-    _normal_rest,
-    xoshiro_step,
-)
+from darkscan.detector._random import JIT_OPTIONS as _random_jit_options
 from darkscan.detector._random import normal as _normal
+from darkscan.detector._random import normal_s as _normal_s
 from darkscan.detector._random import uniform as _uniform
+from darkscan.detector._random import uniform_s as _uniform_s
 
 __all__ = [
     "COUNTER_STAGES",
     "cos_sin_small",
     "fast_atan2",
+    "pool_pid_turn_on",
     "pool_trigger_summary",
     "simulate_flat",
     "split_uniform",
@@ -522,7 +522,19 @@ def _draw_id_turn_on(u, x, eff, inv_2eff):  # pragma: no cover - numba
     ``u < q`` is ``u w < eff``, ``u/(2q) = u w/(2 eff)`` and ``(1 - u)/(2(1 - q)) =
     (1 - u) w / (2 (w - eff))``. ``exp(-x)`` is skipped above x = 40 (exactly 0 in double
     precision next to 1) and capped at exp(700) (q < 1e-304: no overflow)."""
-    w = 1.0 if x > 40.0 else 1.0 + math.exp(min(-x, 700.0))
+    return _draw_id_w(u, _turn_on_w(x), eff, inv_2eff)
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _turn_on_w(x):  # pragma: no cover - numba
+    """``w = 1 + exp(-x)`` of :func:`_draw_id_turn_on`: 1 above x = 40, exp capped at
+    exp(700)."""
+    return 1.0 if x > 40.0 else 1.0 + math.exp(min(-x, 700.0))
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _draw_id_w(u, w, eff, inv_2eff):  # pragma: no cover - numba
+    """:func:`_draw_id_turn_on` given ``w = 1 + exp(-x)`` (:func:`_turn_on_w`)."""
     uw = u * w
     if uw < eff:
         return 1.0 - uw * inv_2eff
@@ -563,6 +575,70 @@ def _pid_track(
         _pid_value(u_b, 1, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
         _pid_value(u_c, 2, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
         _pid_value(u_d, 3, p_s, cos_s, sp, pid, pid_cos, pid_inv_w, pid_inv2eff, mis),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def pool_pid_turn_on(pool_t, pid):  # pragma: no cover - numba
+    """Per background-pool track and PID hypothesis: what :func:`_pid_value` needs of the
+    track's fixed momentum and direction (the pool tracks are pions, species index 2), so
+    that the kernel does not evaluate the turn-on's ``exp`` per overlaid track: -1 outside
+    the hypothesis' coverage, 0 where the mis-ID table applies (``x > 40``, not the own
+    hypothesis), else ``w = 1 + exp(-x)`` (:func:`_turn_on_w`, >= 1). Computed once per
+    pool and PID card (:func:`simulate_flat` keeps it), with the same formulas as
+    :func:`_pid_value`, so the ID variables are the same bit for bit.
+
+    Returns float64 (n_pool_tracks, 4) and the constants (5, 4) of the pion rows:
+    efficiency or mis-ID rate of the turn-on, its 1/(2 eff), and the mis-ID table's q,
+    1/(2q), 1/(2(1 - q)).
+    """
+    pid_cos, pid_inv_w, pid_inv2eff, mis = _pid_tables(pid)
+    n = pool_t.shape[0]
+    out = np.empty((n, 4))
+    sp = 2
+    for k in range(n):
+        p_s = pool_t[k, 4]
+        cos_s = pool_t[k, 6]
+        for h in range(4):
+            if not (cos_s <= pid_cos[h, 0] and cos_s >= pid_cos[h, 1]):
+                out[k, h] = -1.0
+                continue
+            x = (p_s - pid[h, 1]) * pid_inv_w[h]
+            if sp != _HYP_SPECIES[h] and x > 40.0:
+                out[k, h] = 0.0
+            else:
+                out[k, h] = _turn_on_w(x)
+    par = np.empty((5, 4))
+    for h in range(4):
+        own = sp == _HYP_SPECIES[h]
+        par[0, h] = pid[h, 0] if own else mis[0, h, sp]
+        par[1, h] = pid_inv2eff[h] if own else mis[1, h, sp]
+        for r in range(3):
+            par[2 + r, h] = mis[r, h, sp]
+    return out, par
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _pid_value_pool(u, w, h, par):  # pragma: no cover - numba
+    """:func:`_pid_value` of hypothesis ``h`` for a background-pool track from its entry
+    ``w`` of :func:`pool_pid_turn_on` (constants ``par``)."""
+    if w < 0.0:
+        return (1.0 - u) * 0.5  # probability 0
+    if w == 0.0:
+        return _draw_id_table(u, par[2, h], par[3, h], par[4, h])
+    return _draw_id_w(u, w, par[0, h], par[1, h])
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def _pid_track_pool(u1, u2, pool_w, k, par):  # pragma: no cover - numba
+    """:func:`_pid_track` of background-pool track ``k`` (:func:`pool_pid_turn_on`)."""
+    u_a, u_b = split_uniform(u1)
+    u_c, u_d = split_uniform(u2)
+    return (
+        _pid_value_pool(u_a, pool_w[k, 0], 0, par),
+        _pid_value_pool(u_b, pool_w[k, 1], 1, par),
+        _pid_value_pool(u_c, pool_w[k, 2], 2, par),
+        _pid_value_pool(u_d, pool_w[k, 3], 3, par),
     )
 
 
@@ -730,41 +806,6 @@ def _pool_indices(n_events, pool_hdr, st, counter):  # pragma: no cover - numba
     return idx, n_cl, n_tr
 
 
-# The samplers of darkscan.detector._random (the same code) on a state held in four local
-# uint64 variables instead of the state array: the block passes load a stage's state once,
-# keep it in registers through the block and store it back. With the array, every draw
-# reloads the state after the block's scratch stores (which the compiler must assume may
-# alias it): a store-to-load round trip on the stream's serial dependency chain per draw
-# (about 13 ns per dimuon event in the tracking selection). ``register_jitable``: compiled
-# and inlined where a jitted function calls them, plain Python where the kernel runs as
-# Python; the ``np.uint64`` conversions, no-ops when compiled, keep the state words uint64
-# there (the compiled samplers return Python ints to Python).
-
-
-@register_jitable
-def _uniform_s(s0, s1, s2, s3):  # pragma: no cover - numba
-    """:func:`darkscan.detector._random.uniform` on state words: (u, s0, s1, s2, s3)."""
-    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
-    return np.float64(np.uint64(r) >> _U11) * _TWO_M53, s0, s1, s2, s3
-
-
-@register_jitable
-def _normal_s(s0, s1, s2, s3):  # pragma: no cover - numba
-    """:func:`darkscan.detector._random.normal` on state words: (x, s0, s1, s2, s3)."""
-    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
-    r = np.uint64(r)
-    i = np.intp(r & _U255)
-    m = r >> _U11
-    negative = ((r >> _U8) & _U1) != 0
-    if m < _NOR_K[i]:
-        x = np.float64(m) * _NOR_W[i]
-        z = -x if negative else x
-    else:
-        s0, s1, s2, s3 = np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3)
-        z, s0, s1, s2, s3 = _normal_rest(s0, s1, s2, s3, i, m, negative)
-    return z, s0, s1, s2, s3
-
-
 # The block passes below are compiled as functions of their own (called once per block of
 # events): kept out of the event loop's function, they leave LLVM's inlining and register
 # allocation of the event loop as they were. Without the numba runtime (they never allocate;
@@ -804,7 +845,7 @@ def _track_block(  # pragma: no cover - numba
     n_trk_n = 0
     nf = 0
     n_blk_p = 0
-    r0 = st_trk[0]  # the stream's state in registers through the pass (_normal_s)
+    r0 = st_trk[0]  # the stream's state in registers through the pass (normal_s)
     r1 = st_trk[1]
     r2 = st_trk[2]
     r3 = st_trk[3]
@@ -915,12 +956,13 @@ def _track_block(  # pragma: no cover - numba
 
 @numba.njit(**_JIT_BLOCK)
 def _pid_block(  # pragma: no cover - numba
-    blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, st_pid,
-    pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
+    blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_w, pool_wpar,
+    st_pid, pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
 ):  # fmt: skip
     """PID of a block of events: the PID draws in the documented order (two uniforms per
     track, the event's found tracks then its background tracks; the background tracks'
-    ID variables by the general code (:func:`_pid_track`) into ``b_bid``, four per
+    ID variables from the pool table (:func:`_pid_track_pool`, the general code with the
+    turn-ons of :func:`pool_pid_turn_on`) into ``b_bid``, four per
     track, first track of each event in ``b_bev``), then the ID variables of
     all found tracks of the block (track scratch rows 31-34) in one branch-free loop,
     vectorised by LLVM (the four hypotheses' selects for eight tracks at once instead of
@@ -929,7 +971,7 @@ def _pid_block(  # pragma: no cover - numba
     has_pool = pool_hdr.shape[0] > 1
     nf = b_ev[blk_end - blk_start]
     nbt = 0
-    c0 = st_pid[0]  # the stream's state in registers (see _normal_s)
+    c0 = st_pid[0]  # the stream's state in registers (see normal_s)
     c1 = st_pid[1]
     c2 = st_pid[2]
     c3 = st_pid[3]
@@ -946,9 +988,7 @@ def _pid_block(  # pragma: no cover - numba
             for k in range(pool_hdr[jb, 1], pool_hdr[jb + 1, 1]):
                 u1, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
                 u2, c0, c1, c2, c3 = _uniform_s(c0, c1, c2, c3)
-                r = _pid_track(
-                    u1, u2, pool_t[k, 4], pool_t[k, 6], 2, pid, pid_cos, pid_inv_w, pid_inv2eff, mis
-                )
+                r = _pid_track_pool(u1, u2, pool_w, k, pool_wpar)
                 for h in range(4):
                     b_bid[4 * nbt + h] = r[h]
                 nbt += 1
@@ -1012,7 +1052,7 @@ def _ecl_block(  # pragma: no cover - numba
     n_cal_u = 0
     n_cal_n = 0
     jt_cap = b_i.shape[0] - 1
-    c0 = st_cal[0]  # the stream's state in registers (see _normal_s)
+    c0 = st_cal[0]  # the stream's state in registers (see normal_s)
     c1 = st_cal[1]
     c2 = st_cal[2]
     c3 = st_cal[3]
@@ -1294,6 +1334,82 @@ def _ecl_block(  # pragma: no cover - numba
     return n_cal_u, n_cal_n
 
 
+@numba.njit(**_JIT_BLOCK)
+def _trigger_block(  # pragma: no cover - numba
+    blk_start, blk_end, b_ev, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, bc, b_cev, b_calive,
+    b_creg, trg, b_trg, s_pt, s_phi, s_mu,
+):  # fmt: skip
+    """Conditions of the trigger lines two_track, single_muon, single_photon and three_photon
+    (bits 0-3 of ``b_trg``) of every event of a block, from the block's found tracks (track
+    scratch: pT, phi, muonID), its background tracks (pool; muonID from the PID pass) and its
+    clusters (cluster scratch: energy, theta, phi, region; the pool entry's precomputed
+    summary): the tests of :func:`darkscan.detector.trigger.trigger_decisions` as the event
+    loop applied them, on the same float64 values (phi and muonID as stored, in float32).
+    No draws: the event loop adds the displaced-vertex condition (vertices are made there)
+    and draws the trigger uniforms in event order, line order, as documented."""
+    has_pool = pool_hdr.shape[0] > 1
+    pt_sel = trg[10]
+    pt_mu = trg[13]
+    mu_min = trg[14]
+    for eb in range(blk_start, blk_end):
+        el = eb - blk_start
+        # tracks of the event (found tracks, then background tracks): pT and phi of those
+        # above the two-track pT cut, the single-muon condition on the way (non-short-
+        # circuit & and |, selects: no branches on the random values)
+        n_sel = 0
+        cond1 = False
+        for j in range(b_ev[el], b_ev[el + 1]):
+            uj = np.uint64(j)
+            pt = bb[np.uint64(20 * _S) + uj]
+            mu = np.float32(bb[np.uint64(31 * _S) + uj])
+            s_pt[n_sel] = pt
+            s_phi[n_sel] = bb[np.uint64(22 * _S) + uj]
+            n_sel += pt > pt_sel
+            cond1 = cond1 | ((pt > pt_mu) & (mu > mu_min))
+        jb = bkg_idx[eb]
+        if has_pool:
+            kb = 4 * b_bev[el]
+            for k in range(pool_hdr[jb, 1], pool_hdr[jb + 1, 1]):
+                pt = pool_t[k, 5]
+                mu = np.float32(b_bid[kb])
+                s_pt[n_sel] = pt
+                s_phi[n_sel] = pool_t[k, 7]
+                n_sel += pt > pt_sel
+                cond1 = cond1 | ((pt > pt_mu) & (mu > mu_min))
+                kb += 4
+        # two_track: the largest opening angle in phi of the selected tracks (kept in
+        # s_pt, s_phi in track order: a track's slot is overwritten unless it passes)
+        cond0 = n_sel >= trg[11]
+        if cond0 and trg[11] >= 2:
+            best = -1.0
+            for t in range(n_sel):
+                for t2 in range(t + 1, n_sel):
+                    d = abs(s_phi[t] - s_phi[t2])  # phi in [-pi, pi]: fold into [0, pi]
+                    d = min(d, 2.0 * _PI - d)  # (a select: d > pi is a coin flip for pairs)
+                    best = max(best, d)
+            cond0 = best > trg[12]
+        # single_photon and three_photon: the event's clusters above threshold, then the
+        # overlay entry's precomputed answers
+        cond2 = has_pool and pool_hdr[jb, 2] > 0
+        n_hi = pool_hdr[jb, 3] if has_pool else 0
+        # (the cheap bound of _single_photon first, with the count: one rare branch)
+        for cb in range(b_cev[el], b_cev[el + 1]):
+            ucb = np.uint64(cb)
+            alive = b_calive[ucb]
+            ec = bc[np.uint64(10 * _S) + ucb]
+            n_hi += alive & (ec > trg[23])
+            if alive & (ec * trg[21] > trg[15]) & (not cond2):
+                ph = np.float64(np.float32(bc[np.uint64(12 * _S) + ucb]))
+                cond2 = _single_photon(ec, bc[np.uint64(11 * _S) + ucb], ph, b_creg[ucb], trg)
+        cond3 = n_hi >= trg[22]
+        b_trg[el] = (
+            np.int64(cond0)
+            | (np.int64(cond1) << 1)
+            | (np.int64(cond2) << 2)
+            | (np.int64(cond3) << 3)
+        )
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
 def _simulate_kernel(  # pragma: no cover - numba
     p_off,
@@ -1317,6 +1433,8 @@ def _simulate_kernel(  # pragma: no cover - numba
     pool_hdr,
     pool_c,
     pool_t,
+    pool_w,
+    pool_wpar,
     bkg_idx,
     states,
     t_off,
@@ -1348,6 +1466,13 @@ def _simulate_kernel(  # pragma: no cover - numba
     st_klm = states[_KLM]
     st_vtx = states[_VTX]
     st_trg = states[_TRG]
+    # whether any particle is a K_L or has a mother: the KLM and vertexing loops are skipped
+    # for samples without (they would find nothing to do, and draw nothing)
+    any_klong = False
+    any_mother = False
+    for i in range(pdg.shape[0]):
+        any_klong = any_klong | (abs(pdg[i]) == 130)
+        any_mother = any_mother | (mother[i] >= 0)
     # per-event scratch, sized for the largest event
     max_p = 1
     for e in range(n_events):
@@ -1360,7 +1485,6 @@ def _simulate_kernel(  # pragma: no cover - numba
             jb = bkg_idx[e]
             max_t = max(max_t, max_p + pool_hdr[jb + 1, 1] - pool_hdr[jb, 1] + 1)
             max_bt = max(max_bt, pool_hdr[jb + 1, 1] - pool_hdr[jb, 1])
-    max_c = max_p + 1
     # tracking, PID and ECL run per block of _TRACK_BLOCK events (selection and draws, then
     # the arithmetic of all found tracks or clusters of the block in one branch-free loop)
     if max_p > _TRACK_CAP:
@@ -1372,7 +1496,7 @@ def _simulate_kernel(  # pragma: no cover - numba
     # PID of the background tracks of a block, first one of each event
     b_bid = np.empty(4 * _TRACK_BLOCK * max_bt + 4)
     b_bev = np.empty(_TRACK_BLOCK + 1, dtype=np.int64)
-    s_pt = np.empty(max_t)  # float64 track pT, phi, muonID (trigger), mother, charge
+    s_pt = np.empty(max_t)  # float64 track pT, phi, float32 muonID (_trigger_block)
     s_phi = np.empty(max_t)
     s_mu = np.empty(max_t, dtype=np.float32)
     d_e = np.empty(max_p)  # deposits of one event
@@ -1402,10 +1526,7 @@ def _simulate_kernel(  # pragma: no cover - numba
     b_pc = np.empty(_TRACK_CAP, dtype=np.int64)
     b_mc = np.empty(_TRACK_CAP, dtype=np.int64)
     b_mv = np.empty((_TRACK_CAP, 4))
-    s_ce = np.empty(max_c)  # float64 cluster E, theta, phi, region (trigger; own clusters)
-    s_cth = np.empty(max_c)
-    s_cph = np.empty(max_c)
-    s_creg = np.empty(max_c, dtype=np.int64)
+    b_trg = np.empty(_TRACK_BLOCK, dtype=np.int64)  # trigger conditions (_trigger_block)
     vm = np.empty(max_p, dtype=np.int64)  # vertexing: (mother, local track) sorted by mother
     vt = np.empty(max_p, dtype=np.int64)
     s_vdr = np.empty(max_p)
@@ -1474,8 +1595,8 @@ def _simulate_kernel(  # pragma: no cover - numba
             n_trk_n += n_n
             # ------------------------------------------------ PID of the block
             n_pid_u += _pid_block(
-                blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, st_pid,
-                pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
+                blk_start, blk_end, b_ev, b_s, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_w,
+                pool_wpar, st_pid, pc0, pc1, pc2, pc3, pid, pid_cos, pid_inv_w, pid_inv2eff, mis,
             )  # fmt: skip
             # ------------------------------------------------ ECL of the block
             n_u, n_n = _ecl_block(
@@ -1486,6 +1607,11 @@ def _simulate_kernel(  # pragma: no cover - numba
             )  # fmt: skip
             n_cal_u += n_u
             n_cal_n += n_n
+            # ------------------------------------------------ trigger conditions of the block
+            _trigger_block(
+                blk_start, blk_end, b_ev, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, bc, b_cev,
+                b_calive, b_creg, trg, b_trg, s_pt, s_phi, s_mu,
+            )  # fmt: skip
         t_start = nt
         # ------------------------------------------------------------ tracking (output)
         # (output rows indexed unsigned, ``ut``: no negative-index wraparound arithmetic
@@ -1494,7 +1620,6 @@ def _simulate_kernel(  # pragma: no cover - numba
             uj = np.uint64(j)
             i = b_i[uj]
             ut = np.uint64(nt)
-            us = np.uint64(nt - t_start)
             for f in range(10):
                 t_f[f, ut] = bb[np.uint64((15 + f) * _S) + uj]
             t_f[14, ut] = 0.0
@@ -1503,11 +1628,8 @@ def _simulate_kernel(  # pragma: no cover - numba
             q = _SPECIES_CHARGE_POS[b_s[uj]]
             t_q[ut] = q if pdg[i] > 0 else -q
             t_b[ut] = False
-            s_pt[us] = bb[np.uint64(20 * _S) + uj]
-            s_phi[us] = bb[np.uint64(22 * _S) + uj]
             for h in range(4):
                 t_f[10 + h, ut] = bb[np.uint64((31 + h) * _S) + uj]
-            s_mu[us] = t_f[10, ut]
             nt += 1
         n_phys_trk = nt - t_start
         # ------------------------------------------------------------ beam-background tracks
@@ -1519,17 +1641,13 @@ def _simulate_kernel(  # pragma: no cover - numba
             t_i[1, nt] = 0
             t_q[nt] = np.int8(pool_t[k, 10])
             t_b[nt] = True
-            s_pt[nt - t_start] = pool_t[k, 5]
-            s_phi[nt - t_start] = pool_t[k, 7]
             kb = 4 * (b_bev[e - blk_start] + k - jb_t0)  # PID from the block pass
             for h in range(4):
                 t_f[10 + h, nt] = b_bid[kb + h]
-            s_mu[nt - t_start] = t_f[10, nt]
             nt += 1
         t_off[e + 1] = nt
         # ------------------------------------------------------------ ECL (output)
         # the clusters above threshold of this event from the block's ECL passes
-        c_start = nc
         el = e - blk_start
         for cb in range(b_cev[el], b_cev[el + 1]):
             ucb = np.uint64(cb)
@@ -1538,7 +1656,6 @@ def _simulate_kernel(  # pragma: no cover - numba
             e_reco = bc[np.uint64(10 * _S) + ucb]
             th_r = bc[np.uint64(11 * _S) + ucb]
             uc = np.uint64(nc)
-            us = np.uint64(nc - c_start)
             c_f[0, uc] = e_reco
             c_f[1, uc] = e_reco
             c_f[2, uc] = th_r
@@ -1548,10 +1665,6 @@ def _simulate_kernel(  # pragma: no cover - numba
             c_match[uc] = b_cmatch[ucb]
             c_b[uc] = False
             c_mc[uc] = b_cmc[ucb]
-            s_ce[us] = e_reco
-            s_cth[us] = th_r
-            s_cph[us] = c_f[3, uc]
-            s_creg[us] = b_creg[ucb]
             nc += 1
         # cluster energy of each track's particle
         t_first = b_ev[el]
@@ -1561,8 +1674,7 @@ def _simulate_kernel(  # pragma: no cover - numba
             if b_calive[ucb]:
                 t_f[14, np.uint64(t_start + b_pj[uk] - t_first)] = bc[np.uint64(10 * _S) + ucb]
         # ------------------------------------------------------------ beam-background clusters
-        # (their trigger conditions are precomputed per pool entry: pool_c_trig)
-        n_clu_ev = nc - c_start
+        # (their trigger conditions are precomputed per pool entry: pool_trigger_summary)
         for k in range(jb_c0, jb_c1):
             uc = np.uint64(nc)
             uk = np.uint64(k)
@@ -1578,7 +1690,7 @@ def _simulate_kernel(  # pragma: no cover - numba
             nc += 1
         c_off[e + 1] = nc
         # ------------------------------------------------------------ KLM (K_L)
-        for i in range(p0, p1):
+        for i in range(p0, p1 if any_klong else p0):
             ui = np.uint64(i)  # (unsigned index: no wraparound arithmetic)
             if abs(pdg[ui]) != 130 or not is_final[ui]:
                 continue
@@ -1607,7 +1719,7 @@ def _simulate_kernel(  # pragma: no cover - numba
         k_off[e + 1] = nk
         # ------------------------------------------------------------ vertexing
         n_cand = 0
-        for t in range(t_start, t_start + n_phys_trk):
+        for t in range(t_start, t_start + n_phys_trk if any_mother else t_start):
             mloc = mother[p0 + t_i[0, t]]
             if mloc < 0:
                 continue
@@ -1660,50 +1772,21 @@ def _simulate_kernel(  # pragma: no cover - numba
                         v_i[1, nv] = second
                         v_i[2, nv] = vm[k]
                         s_vdr[n_vev] = dr
-                        s_vpt1[n_vev] = s_pt[first]
-                        s_vpt2[n_vev] = s_pt[second]
+                        # (pT of the found tracks: track scratch row 20)
+                        s_vpt1[n_vev] = bb[np.uint64(20 * _S + b_ev[el] + first)]
+                        s_vpt2[n_vev] = bb[np.uint64(20 * _S + b_ev[el] + second)]
                         nv += 1
                         n_vev += 1
             k = g
         v_off[e + 1] = nv
         # ------------------------------------------------------------ trigger
-        n_trk_ev = nt - t_start
-        # two_track
-        n_sel = 0
-        best = -1.0
-        for t in range(n_trk_ev):
-            if s_pt[t] > trg[10]:
-                n_sel += 1
-        cond0 = n_sel >= trg[11]
-        if cond0 and trg[11] >= 2:
-            for t in range(n_trk_ev):
-                if not s_pt[t] > trg[10]:
-                    continue
-                for t2 in range(t + 1, n_trk_ev):
-                    if not s_pt[t2] > trg[10]:
-                        continue
-                    d = abs(s_phi[t] - s_phi[t2])  # phi in [-pi, pi]: fold into [0, pi]
-                    d = min(d, 2.0 * _PI - d)  # (a select: d > pi is a coin flip for pairs)
-                    best = max(best, d)
-            cond0 = best > trg[12]
-        # single_muon
-        # (non-short-circuit & and |: no branches on the random muonID values)
-        cond1 = False
-        for t in range(n_trk_ev):
-            cond1 = cond1 | ((s_pt[t] > trg[13]) & (s_mu[t] > trg[14]))
-        # single_photon (own clusters, then the overlay entry's precomputed answer)
-        cond2 = False
-        for c in range(n_clu_ev):
-            if _single_photon(s_ce[c], s_cth[c], s_cph[c], s_creg[c], trg):
-                cond2 = True
-                break
-        if has_pool and pool_hdr[jb, 2] > 0:
-            cond2 = True
-        # three_photon
-        n_hi = pool_hdr[jb, 3] if has_pool else 0
-        for c in range(n_clu_ev):
-            n_hi += s_ce[c] > trg[23]
-        cond3 = n_hi >= trg[22]
+        # two_track, single_muon, single_photon, three_photon from the block pass
+        # (_trigger_block); displaced_vertex from this event's vertices
+        m_trg = b_trg[el]
+        cond0 = (m_trg & 1) != 0
+        cond1 = (m_trg & 2) != 0
+        cond2 = (m_trg & 4) != 0
+        cond3 = (m_trg & 8) != 0
         # displaced_vertex
         cond4 = False
         for v in range(n_vev):
@@ -1751,6 +1834,23 @@ _OUTPUT_NAMES = (
     "v_off", "v_f", "v_i",
     "trig", "counter",
 )  # fmt: skip
+
+
+# pool_pid_turn_on of the pools in use, by (id(pool_t), PID parameters): (pool_t, result)
+_POOL_PID = {}
+
+
+def _pool_pid(pool_t, pid):
+    """:func:`pool_pid_turn_on` for this pool and PID card, computed once (the pool and the
+    card's parameter arrays are cached per card content by the caller)."""
+    key = (id(pool_t), pid.tobytes())
+    hit = _POOL_PID.get(key)
+    if hit is None or hit[0] is not pool_t:
+        if len(_POOL_PID) >= 8:
+            _POOL_PID.pop(next(iter(_POOL_PID)))
+        hit = (pool_t, pool_pid_turn_on(pool_t, pid))
+        _POOL_PID[key] = hit
+    return hit[1]
 
 
 def simulate_flat(
@@ -1842,7 +1942,7 @@ def simulate_flat(
     kernel(
         p_off, pdg, px, py, pz, energy, vx, vy, vz, is_final, is_invisible, mother,
         par["trk"], par["cal"], par["pid"], par["klm"], par["vtx"], par["trg"],
-        pool_hdr, par["pool_c"], par["pool_t"], bkg_idx,
+        pool_hdr, par["pool_c"], par["pool_t"], *_pool_pid(par["pool_t"], par["pid"]), bkg_idx,
         states, *out,
     )  # fmt: skip
     return out

@@ -72,11 +72,13 @@ import math
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from darkscan.errors import ConfigError
 
 __all__ = [
     "EXPONENTIAL_TABLES",
+    "JIT_OPTIONS",
     "NORMAL_TABLES",
     "exponential",
     "fill_exponential",
@@ -84,10 +86,12 @@ __all__ = [
     "fill_uniform",
     "next_u64",
     "normal",
+    "normal_s",
     "seed_state",
     "seed_states",
     "splitmix64",
     "uniform",
+    "uniform_s",
     "xoshiro_step",
     "ziggurat_cutoff",
     "ziggurat_tables",
@@ -164,17 +168,19 @@ def seed_states(seeds) -> np.ndarray:
 # ``_nrt`` is an option of numba's CPU target (numba.core.cpu.CPUTargetOptions) that is not
 # part of the documented API: used where that target knows it, left out (slower, same
 # numbers) where a numba version does not.
-_JIT = {"cache": True, "error_model": "numpy"}
+#: numba options of the samplers (``cache``, ``error_model`` and, where numba's CPU target
+#: knows it, ``_nrt=False``); the kernels' block passes reuse the ``_nrt`` setting.
+JIT_OPTIONS = {"cache": True, "error_model": "numpy"}
 try:
     from numba.core.cpu import CPUTargetOptions as _CPUTargetOptions
 
     if hasattr(_CPUTargetOptions, "_nrt"):
-        _JIT["_nrt"] = False
+        JIT_OPTIONS["_nrt"] = False
 except ImportError:  # pragma: no cover - numba layouts without numba.core.cpu
     pass
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def xoshiro_step(s0, s1, s2, s3):  # pragma: no cover - numba
     """One xoshiro256++ step on the state words: (output, new s0, s1, s2, s3).
 
@@ -193,7 +199,7 @@ def xoshiro_step(s0, s1, s2, s3):  # pragma: no cover - numba
     return result, s0, s1, s2, s3
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def next_u64(s):  # pragma: no cover - numba
     """Next 64-bit output of the xoshiro256++ stream with state ``s`` (advances ``s``).
 
@@ -205,7 +211,7 @@ def next_u64(s):  # pragma: no cover - numba
     return r
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def uniform(s):  # pragma: no cover - numba
     """Uniform double in [0, 1): the top 53 bits of :func:`next_u64` times 2^-53.
 
@@ -332,12 +338,12 @@ _EXP_R = EXPONENTIAL_CUTOFF_256
 # --------------------------------------------------------------------------- samplers
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def _u53(r):  # pragma: no cover - numba
     return np.float64(r >> _U11) * _TWO_M53
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def _normal_rest(s0, s1, s2, s3, i, m, negative):  # pragma: no cover - numba
     """The ziggurat after a first point (layer ``i``, fraction ``m``, sign) fell outside
     its layer's inner rectangle: wedge test, tail, and new points until one is accepted.
@@ -368,7 +374,7 @@ def _normal_rest(s0, s1, s2, s3, i, m, negative):  # pragma: no cover - numba
             return (-x if negative else x), s0, s1, s2, s3
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def normal(s):  # pragma: no cover - numba
     """Standard normal by the 256-layer ziggurat (Marsaglia & Tsang 2000; see the module
     docstring): layer from bits 0-7, sign from bit 8, 53-bit fraction from bits 11-63.
@@ -395,7 +401,7 @@ def normal(s):  # pragma: no cover - numba
     return z
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def _exponential_rest(s0, s1, s2, s3, i, m):  # pragma: no cover - numba
     """As :func:`_normal_rest` for the exponential ziggurat; the tail beyond ``r`` is ``r``
     plus a standard exponential by inversion (memorylessness)."""
@@ -414,7 +420,7 @@ def _exponential_rest(s0, s1, s2, s3, i, m):  # pragma: no cover - numba
             return np.float64(m) * _EXP_W[i], s0, s1, s2, s3
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT_OPTIONS)
 def exponential(s):  # pragma: no cover - numba
     """Standard exponential by the 256-layer ziggurat (Marsaglia & Tsang 2000): layer from
     bits 0-7, 53-bit fraction from bits 11-63.
@@ -434,6 +440,56 @@ def exponential(s):  # pragma: no cover - numba
         return np.float64(m) * _EXP_W[i]
     z, s[0], s[1], s[2], s[3] = _exponential_rest(s[0], s[1], s[2], s[3], i, m)
     return z
+
+
+# --------------------------------------------------------------------------- state in registers
+# The samplers above on a state held in four uint64 variables instead of the state array:
+# a kernel that draws many numbers between stores loads a stream's state once, keeps it in
+# registers and stores it back at the end. With the array, every draw reloads the state
+# after the kernel's stores (which the compiler must assume may alias it): a store-to-load
+# round trip on the stream's serial dependency chain per draw. ``register_jitable``:
+# compiled and inlined where a jitted function calls them, plain Python where the caller
+# runs as Python; the ``np.uint64`` conversions, no-ops when compiled, keep the words uint64
+# there (compiled functions such as :func:`xoshiro_step` return Python ints to Python).
+
+
+@register_jitable
+def uniform_s(s0, s1, s2, s3):  # pragma: no cover - numba
+    """:func:`uniform` on the four state words: (u, s0, s1, s2, s3), the same number and
+    the same new state as :func:`uniform` on the array ``[s0, s1, s2, s3]``.
+
+    >>> s = seed_state(7)
+    >>> u, *words = uniform_s(*s)
+    >>> bool(u == uniform(s)), [int(w) for w in words] == [int(w) for w in s]
+    (True, True)
+    """
+    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
+    return np.float64(np.uint64(r) >> _U11) * _TWO_M53, s0, s1, s2, s3
+
+
+@register_jitable
+def normal_s(s0, s1, s2, s3):  # pragma: no cover - numba
+    """:func:`normal` on the four state words: (x, s0, s1, s2, s3), the same number and the
+    same new state as :func:`normal` on the array ``[s0, s1, s2, s3]`` (ziggurat inner
+    rectangle inline, the rest by :func:`_normal_rest`).
+
+    >>> s = seed_state(8)
+    >>> x, *words = normal_s(*s)
+    >>> bool(x == normal(s)), [int(w) for w in words] == [int(w) for w in s]
+    (True, True)
+    """
+    r, s0, s1, s2, s3 = xoshiro_step(np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3))
+    r = np.uint64(r)
+    i = np.intp(r & _U255)
+    m = r >> _U11
+    negative = ((r >> _U8) & _U1) != 0
+    if m < _NOR_K[i]:
+        x = np.float64(m) * _NOR_W[i]
+        z = -x if negative else x
+    else:
+        s0, s1, s2, s3 = np.uint64(s0), np.uint64(s1), np.uint64(s2), np.uint64(s3)
+        z, s0, s1, s2, s3 = _normal_rest(s0, s1, s2, s3, i, m, negative)
+    return z, s0, s1, s2, s3
 
 
 # --------------------------------------------------------------------------- bulk helpers
