@@ -165,3 +165,33 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_card(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match="unknown detector card 'belle3'"):
         load_card("belle3")
+
+
+def test_single_photon_regions_of_the_shipped_card():
+    # basf2 skim/scripts/skim/WGs/dark.py, SinglePhotonDark (commit 02f822e3), "matching HLT":
+    # 0.5 GeV (CM) in [44, 98] deg, 1 GeV in [30, 130] deg, 2 GeV elsewhere (the ECL,
+    # 12.4-155.1 deg: thetaInECLAcceptance)
+    regions = load_card("belle2").trigger.single_photon.regions
+    got = [(r.theta_min, r.theta_max, r.e_cms_min) for r in regions]
+    assert got == [(44.0, 98.0, 0.5), (30.0, 130.0, 1.0), (12.4, 155.1, 2.0)]
+
+
+def test_single_photon_old_keys_name_the_replacement(tmp_path, text):
+    start = text.index("regions = [", text.index("[trigger.single_photon]"))
+    end = text.index("\n]", start) + 2
+    bad = text[:start] + "e_cms_min = 1.0\nbarrel_only = true" + text[end:]
+    message = _error(_write(tmp_path, bad))
+    assert "trigger.single_photon" in message and "replaced by regions" in message
+
+
+def test_single_photon_region_errors(tmp_path, text):
+    flipped = text.replace(
+        "theta_min = 44.0, theta_max = 98.0", "theta_min = 98.0, theta_max = 44.0"
+    )
+    message = _error(_write(tmp_path, flipped))
+    assert "trigger.single_photon.regions.0" in message and "theta_min" in message
+    start = text.index("regions = [", text.index("[trigger.single_photon]"))
+    end = text.index("\n]", start) + 2
+    empty = text[:start] + "regions = []" + text[end:]
+    message = _error(_write(tmp_path, empty))
+    assert "trigger.single_photon.regions" in message and "at least 1" in message

@@ -7,7 +7,7 @@ import pytest
 from _detector_helpers import binomial_sigma
 
 from darkscan.beams import belle2
-from darkscan.detector.calorimeter import REGION_BARREL, REGION_FORWARD
+from darkscan.detector.calorimeter import REGION_BARREL
 from darkscan.detector.card import load_card
 from darkscan.detector.trigger import (
     TRIGGER_LINES,
@@ -91,15 +91,47 @@ def test_single_muon_line():
     assert _run(3, tracks=trk)["single_muon"].tolist() == [True, False, False]
 
 
-def test_single_photon_uses_cm_energy_and_barrel():
-    # lab photon at theta = 90 deg: E_cms = gamma E (1 - beta cos(angle to boost)); find the lab
-    # energies that give E_cms = 0.95 and 1.05 GeV with the exact transformation
-    unit = BEAMS.to_cms(np.array([1.0, 1.0, 0.0, 0.0]))[0]
-    e_lab = np.array([0.95, 1.05, 5.0]) / unit
-    cl = _clusters(
-        [0, 1, 2], e_lab, [np.pi / 2] * 3, region=[REGION_BARREL, REGION_BARREL, REGION_FORWARD]
-    )
-    assert _run(3, clusters=cl)["single_photon"].tolist() == [False, True, False]
+def _lab_energy(e_cms, theta):
+    """Lab energy of a photon at polar angle theta (phi = 0) with the given CM energy (the
+    exact boost of darkscan.beams)."""
+    direction = np.array([1.0, np.sin(theta), 0.0, np.cos(theta)])
+    return e_cms / BEAMS.to_cms(direction)[0]
+
+
+@pytest.mark.parametrize(
+    ("theta_deg", "threshold"),
+    [
+        # Belle II card, from basf2 skim/scripts/skim/WGs/dark.py SinglePhotonDark ("matching
+        # HLT"): 0.5 GeV in [44, 98] deg, 1 GeV in [30, 130] deg, 2 GeV elsewhere in the ECL
+        (90.0, 0.5),
+        (45.0, 0.5),
+        (35.0, 1.0),
+        (110.0, 1.0),
+        (20.0, 2.0),
+        (140.0, 2.0),
+    ],
+)
+def test_single_photon_threshold_depends_on_polar_angle(theta_deg, threshold):
+    theta = np.radians(theta_deg)
+    e_lab = [_lab_energy(0.98 * threshold, theta), _lab_energy(1.02 * threshold, theta)]
+    cl = _clusters([0, 1], e_lab, [theta, theta])
+    assert _run(2, clusters=cl)["single_photon"].tolist() == [False, True]
+
+
+def test_single_photon_outside_every_region_never_fires():
+    # 10 deg and 160 deg: outside the ECL acceptance 12.4-155.1 deg of the last region
+    theta = np.radians([10.0, 160.0])
+    cl = _clusters([0, 1], [_lab_energy(5.0, t) for t in theta], theta)
+    assert _run(2, clusters=cl)["single_photon"].tolist() == [False, False]
+
+
+def test_single_photon_uses_cm_energy():
+    # a lab energy above the threshold whose CM energy is below it (forward photon: the boost
+    # lowers its CM energy) and one below whose CM energy is above (backward photon)
+    fwd, bwd = np.radians(25.0), np.radians(140.0)
+    assert _lab_energy(1.9, fwd) > 2.0 and _lab_energy(2.1, bwd) < 2.0
+    cl = _clusters([0, 1], [_lab_energy(1.9, fwd), _lab_energy(2.1, bwd)], [fwd, bwd])
+    assert _run(2, clusters=cl)["single_photon"].tolist() == [False, True]
 
 
 def test_three_photon_line():

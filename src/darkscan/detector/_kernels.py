@@ -726,23 +726,27 @@ def _ecl_region(cos_theta, cos_edge):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def _single_photon(ec, th, ph, reg, trg):  # pragma: no cover - numba
-    """Whether one cluster (float64 energy, theta, phi, region) fires the single-photon line's
-    condition (CM energy from the first row of the lab -> CM transformation; with the cheap
-    upper bound ``E trg[21]`` checked first)."""
-    if trg[16] > 0.5 and reg != 2:
-        return False
+def _single_photon(ec, th, ph, trg):  # pragma: no cover - numba
+    """Whether one cluster (float64 energy, theta, phi) fires the single-photon line's
+    condition: inside one of the ``trg[16]`` polar-angle regions (from ``trg[27]``: theta
+    window in rad and CM threshold) with a CM energy above that region's threshold (CM energy
+    from the first row of the lab -> CM transformation; the cheap upper bound ``E trg[21]``
+    against the lowest threshold ``trg[15]`` checked first)."""
     if not ec * trg[21] > trg[15]:
         return False
     st = math.sin(th)
     e_cms = ec * (
         trg[17] + trg[18] * st * math.cos(ph) + trg[19] * st * math.sin(ph) + trg[20] * math.cos(th)
     )
-    return e_cms > trg[15]
+    for k in range(int(trg[16])):
+        b = 27 + 3 * k
+        if th > trg[b] and th < trg[b + 1] and e_cms > trg[b + 2]:
+            return True
+    return False
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def pool_trigger_summary(c_off, energy, theta, phi, region, trg):  # pragma: no cover - numba
+def pool_trigger_summary(c_off, energy, theta, phi, trg):  # pragma: no cover - numba
     """Per background-pool entry: whether one of its clusters fires the single-photon
     condition, and how many pass the three-photon energy cut (float64 values, the same
     tests the kernel applies to the event's own clusters).
@@ -753,7 +757,7 @@ def pool_trigger_summary(c_off, energy, theta, phi, region, trg):  # pragma: no 
     out = np.zeros((2, n), dtype=np.int64)
     for j in range(n):
         for k in range(c_off[j], c_off[j + 1]):
-            if _single_photon(energy[k], theta[k], phi[k], region[k], trg):
+            if _single_photon(energy[k], theta[k], phi[k], trg):
                 out[0, j] = 1
             if energy[k] > trg[23]:
                 out[1, j] += 1
@@ -1337,12 +1341,12 @@ def _ecl_block(  # pragma: no cover - numba
 @numba.njit(**_JIT_BLOCK)
 def _trigger_block(  # pragma: no cover - numba
     blk_start, blk_end, b_ev, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, bc, b_cev, b_calive,
-    b_creg, trg, b_trg, s_pt, s_phi, s_mu,
+    trg, b_trg, s_pt, s_phi, s_mu,
 ):  # fmt: skip
     """Conditions of the trigger lines two_track, single_muon, single_photon and three_photon
     (bits 0-3 of ``b_trg``) of every event of a block, from the block's found tracks (track
     scratch: pT, phi, muonID), its background tracks (pool; muonID from the PID pass) and its
-    clusters (cluster scratch: energy, theta, phi, region; the pool entry's precomputed
+    clusters (cluster scratch: energy, theta, phi; the pool entry's precomputed
     summary): the tests of :func:`darkscan.detector.trigger.trigger_decisions` as the event
     loop applied them, on the same float64 values (phi and muonID as stored, in float32).
     No draws: the event loop adds the displaced-vertex condition (vertices are made there)
@@ -1400,7 +1404,7 @@ def _trigger_block(  # pragma: no cover - numba
             n_hi += alive & (ec > trg[23])
             if alive & (ec * trg[21] > trg[15]) & (not cond2):
                 ph = np.float64(np.float32(bc[np.uint64(12 * _S) + ucb]))
-                cond2 = _single_photon(ec, bc[np.uint64(11 * _S) + ucb], ph, b_creg[ucb], trg)
+                cond2 = _single_photon(ec, bc[np.uint64(11 * _S) + ucb], ph, trg)
         cond3 = n_hi >= trg[22]
         b_trg[el] = (
             np.int64(cond0)
@@ -1610,7 +1614,7 @@ def _simulate_kernel(  # pragma: no cover - numba
             # ------------------------------------------------ trigger conditions of the block
             _trigger_block(
                 blk_start, blk_end, b_ev, bb, b_bid, b_bev, bkg_idx, pool_hdr, pool_t, bc, b_cev,
-                b_calive, b_creg, trg, b_trg, s_pt, s_phi, s_mu,
+                b_calive, trg, b_trg, s_pt, s_phi, s_mu,
             )  # fmt: skip
         t_start = nt
         # ------------------------------------------------------------ tracking (output)

@@ -49,12 +49,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from darkscan.errors import ConfigError
 
 __all__ = [
+    "MAX_PHOTON_REGIONS",
     "BeamBackgroundCard",
     "CalorimeterCard",
     "DetectorCard",
     "IdHypothesisCard",
     "KLongCard",
     "PidCard",
+    "SinglePhotonRegion",
     "TrackingCard",
     "TriggerCard",
     "VertexingCard",
@@ -283,11 +285,46 @@ class SingleMuonLine(_Section):
     muon_id_min: Probability = Field(description="KLM match: muonID above this value")
 
 
+#: Most polar-angle regions the single-photon line can have (the kernel's parameter row).
+MAX_PHOTON_REGIONS = 8
+
+
+class SinglePhotonRegion(_Section):
+    """One region of the single-photon line: a lab polar-angle window and its threshold."""
+
+    theta_min: PolarAngle = Field(description="lower edge of the window, deg (lab)")
+    theta_max: PolarAngle = Field(description="upper edge of the window, deg (lab)")
+    e_cms_min: NonNegative = Field(description="cluster energy threshold in the CM frame, GeV")
+
+    @model_validator(mode="after")
+    def _check(self) -> SinglePhotonRegion:
+        _ordered(self.theta_min, self.theta_max, "theta_min/theta_max")
+        return self
+
+
 class SinglePhotonLine(_Section):
+    """A cluster fires the line if it lies in one of the ``regions`` (open polar-angle
+    window) with a CM energy above that region's threshold: Belle II's thresholds depend on
+    the polar angle (lower in the inner barrel)."""
+
     enabled: bool
     efficiency: Probability = Field(description="line efficiency once the condition holds")
-    e_cms_min: NonNegative = Field(description="cluster energy threshold in the CM frame, GeV")
-    barrel_only: bool = Field(description="require the cluster in the barrel")
+    regions: tuple[SinglePhotonRegion, ...] = Field(
+        min_length=1,
+        max_length=MAX_PHOTON_REGIONS,
+        description="polar-angle windows (deg, lab) with their CM energy thresholds (GeV)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("e_cms_min" in data or "barrel_only" in data):
+            raise ValueError(
+                "e_cms_min/barrel_only were replaced by regions = [{ theta_min = ..., "
+                "theta_max = ..., e_cms_min = ... }, ...] (lab polar angle in deg, CM energy "
+                "in GeV; see `darkscan detector show`)"
+            )
+        return data
 
 
 class ThreePhotonLine(_Section):
@@ -423,6 +460,10 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
+def _inline_table(value: dict) -> str:
+    return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+
+
 def _write_table(model: BaseModel, prefix: str, lines: list[str]) -> None:
     scalars, tables = [], []
     for name, field in type(model).model_fields.items():
@@ -433,9 +474,12 @@ def _write_table(model: BaseModel, prefix: str, lines: list[str]) -> None:
         for name, field, value in scalars:
             if field.description:
                 lines.append(f"# {field.description}")
-            if isinstance(value, dict):
-                inner = ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
-                lines.append(f"{name} = {{ {inner} }}")
+            if isinstance(value, tuple):
+                lines.append(f"{name} = [")
+                lines += [f"  {_inline_table(v.model_dump())}," for v in value]
+                lines.append("]")
+            elif isinstance(value, dict):
+                lines.append(f"{name} = {_inline_table(value)}")
             else:
                 lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")

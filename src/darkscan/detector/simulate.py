@@ -292,11 +292,14 @@ def _card_to_parameters(card: DetectorCard) -> dict:
         np.radians(tr.two_track.opening_angle_min),
     ]
     trg += [tr.single_muon.pt_min, tr.single_muon.muon_id_min]
-    trg += [tr.single_photon.e_cms_min, float(tr.single_photon.barrel_only), *row]
+    regions = tr.single_photon.regions
+    trg += [min(r.e_cms_min for r in regions), float(len(regions)), *row]
     trg += [row[0] + np.linalg.norm(row[1:])]
     trg += [tr.three_photon.n_clusters_min, tr.three_photon.e_min]
     d = tr.displaced_vertex
     trg += [d.daughter_pt_min, d.rxy_min, d.rxy_max]
+    for r in regions:  # from index 27: theta window (rad) and CM threshold per region
+        trg += [np.radians(r.theta_min), np.radians(r.theta_max), r.e_cms_min]
     f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
     par = {
         "trk": f64(trk),
@@ -334,9 +337,7 @@ def _pool_parameters(card: DetectorCard, trg: np.ndarray) -> dict:
         }
     pool = background_pool(b, card.calorimeter, card.tracking)
     cl, tr = pool["clusters"], pool["tracks"]
-    summary = pool_trigger_summary(
-        cl["offsets"], cl["E"], cl["theta"], cl["phi"], cl["region"].astype(np.int64), trg
-    )
+    summary = pool_trigger_summary(cl["offsets"], cl["E"], cl["theta"], cl["phi"], trg)
     hdr = np.zeros((cl["offsets"].size, 4), dtype=np.int64)
     hdr[:, 0] = cl["offsets"]
     hdr[:, 1] = tr["offsets"]

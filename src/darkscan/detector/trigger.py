@@ -8,8 +8,10 @@ Lines (thresholds in ``[trigger.*]`` of the card):
 ``single_muon``
     a track with ``pT > pt_min`` and ``muonID > muon_id_min`` (CDC track matched to KLM hits);
 ``single_photon``
-    an ECL cluster with CM-frame energy above ``e_cms_min`` (in the barrel if
-    ``barrel_only``);
+    an ECL cluster inside one of the ``regions`` (open lab polar-angle windows) with a
+    CM-frame energy above that region's ``e_cms_min`` (Belle II: 0.5 GeV in the inner barrel,
+    1 GeV in the barrel, 2 GeV elsewhere; basf2 ``skim/scripts/skim/WGs/dark.py``,
+    ``SinglePhotonDark``, "matching HLT");
 ``three_photon``
     at least ``n_clusters_min`` ECL clusters with lab energy above ``e_min``;
 ``displaced_vertex``
@@ -35,7 +37,6 @@ import numba
 import numpy as np
 
 from darkscan.beams import Collider
-from darkscan.detector.calorimeter import REGION_BARREL
 from darkscan.detector.card import TriggerCard
 
 __all__ = [
@@ -173,14 +174,19 @@ def evaluate_trigger(
     )
     c = card.single_photon
     e = np.asarray(clusters["E"], dtype=np.float64)
-    # E* <= E (Lambda^0_0 + |Lambda^0_i|): only clusters above E_min / that bound can pass
+    # E* <= E (Lambda^0_0 + |Lambda^0_i|): only clusters above the lowest threshold / that
+    # bound can pass
     row = collider.to_cms(np.eye(4))[:, 0]
-    cand = np.flatnonzero(e * (row[0] + np.linalg.norm(row[1:])) > c.e_cms_min)
-    e_cms = cms_energy(e[cand], clusters["theta"][cand], clusters["phi"][cand], collider)
+    e_min = min(r.e_cms_min for r in c.regions)
+    cand = np.flatnonzero(e * (row[0] + np.linalg.norm(row[1:])) > e_min)
+    theta = np.asarray(clusters["theta"], dtype=np.float64)[cand]
+    e_cms = cms_energy(e[cand], theta, clusters["phi"][cand], collider)
+    fires = np.zeros(cand.size, dtype=bool)
+    for r in c.regions:
+        inside = (theta > np.radians(r.theta_min)) & (theta < np.radians(r.theta_max))
+        fires |= inside & (e_cms > r.e_cms_min)
     sel = np.zeros(e.size, dtype=bool)
-    sel[cand] = e_cms > c.e_cms_min
-    if c.barrel_only:
-        sel &= clusters["region"] == REGION_BARREL
+    sel[cand] = fires
     cond["single_photon"] = _any_per_event(clusters["event"], sel, n_events)
     c = card.three_photon
     cond["three_photon"] = (
