@@ -46,6 +46,15 @@ def test_shipped_card_values():
     assert cal.energy_threshold == pytest.approx(0.020, abs=0)
     # solenoid 1.5 T (basf2 online_book/fundamentals/02-datataking.rst)
     assert card.detector.magnetic_field == pytest.approx(1.5, abs=0)
+    # muon ECL deposit "Should be peaked at 200 MeV" (basf2 ecl/validation/makeECLPlots.C,
+    # ECLMuon, 0.5-3 GeV muons, simulation)
+    assert cal.mip_energy == pytest.approx(0.20, abs=0)
+    # one barrel crystal front face, 53.87 mm (basf2 ecl/data/crystal_shape_barrel.dat, row 1
+    # a = 53.870 mm), at the barrel inner radius 125 cm: 0.0431 rad
+    assert cal.merge_angle == pytest.approx(5.387 / 125.0, abs=5e-4)
+    # K_L direction resolution: theta ~0.06, phi ~0.07 rad (basf2
+    # klm/validation/KLMK0LPlotModule.py, B -> J/psi K_L simulation)
+    assert 0.06 <= card.pid.klong.angle_resolution <= 0.07
 
 
 def _basf2_barrel_photon_resolution(energy):

@@ -150,7 +150,7 @@ def test_selection_on_hand_built_events():
 
 
 def test_muon_cluster_energy_cut_rejects_a_photon_merged_into_a_muon_cluster():
-    # a muon leaves ~0.18 GeV (minimum ionising, card mip_energy); 1.5 GeV in the muon's
+    # a muon leaves ~0.2 GeV (minimum ionising, card mip_energy); 1.5 GeV in the muon's
     # cluster is an FSR photon the recoil-photon veto (unmatched clusters only) cannot see
     sqrt_s = COLLIDER.sqrt_s
     q = 1.5
