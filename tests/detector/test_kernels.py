@@ -560,11 +560,14 @@ def _deterministic_card():
     c = _upd(
         c,
         "calorimeter",
-        energy_resolution_a=0.0,
-        energy_resolution_b=0.0,
-        energy_resolution_c=0.0,
-        angle_resolution_a=0.0,
-        angle_resolution_b=0.0,
+        **{
+            f"{region}_resolution": c.calorimeter.barrel_resolution.model_copy(
+                update=dict.fromkeys(
+                    ("energy_a", "energy_b", "energy_c", "angle_a", "angle_b"), 0.0
+                )
+            )
+            for region in ("forward", "barrel", "backward")
+        },
         photon_efficiency=1.0,
         mip_energy_width=0.0,
         hadron_shower_probability=0.0,
@@ -672,11 +675,12 @@ def test_ecl_cluster_fast_path_equals_general_code_bit_for_bit():
     g = rng.standard_normal((3, n))
     g[1:, 20:60] *= 300.0  # smearing angles above 0.1 rad (and clipping at 0, pi)
     g[2, 60:70] = 1e5  # phi beyond 3 pi
+    reg = rng.integers(1, 4, n)  # ECL region codes 1-3: each region's resolution parameters
     c = _cal_tuple(CARD)
     n_fast = 0
     for k in range(n):
         args = (dep[k], g[0, k], g[1, k], g[2, k], st[k], cz[k], px[k], py[k], phi[k],
-                bool(has_trk[k]), c)  # fmt: skip
+                bool(has_trk[k]), float(reg[k]), c)  # fmt: skip
         fast = _ecl_cluster(*args, False)
         exact = _ecl_cluster(*args, True)
         assert fast[4] == exact[4], k
@@ -686,13 +690,16 @@ def test_ecl_cluster_fast_path_equals_general_code_bit_for_bit():
     assert 0.9 * n < n_fast < n - 60
     # the general code against the reference formulas
     sel = slice(70, n)
-    sg_e = energy_resolution(dep[sel], CARD.calorimeter)
-    sg_th = angle_resolution(dep[sel], CARD.calorimeter)
+    sg_e = energy_resolution(dep[sel], CARD.calorimeter, reg[sel])
+    sg_th = angle_resolution(dep[sel], CARD.calorimeter, reg[sel])
+    # the three regions' parameters differ (belle2.toml: fits per region)
+    assert len(set(energy_resolution(5.0, CARD.calorimeter, np.array([1, 2, 3])))) == 3
     th = np.clip(np.arctan2(st[sel], cz[sel]) + sg_th * g[1, sel], 0.0, np.pi)
     ph = phi[sel] + sg_th / np.maximum(st[sel], 1e-3) * g[2, sel]
     ph = np.arctan2(np.sin(ph), np.cos(ph))
     got = np.array([_ecl_cluster(dep[k], g[0, k], g[1, k], g[2, k], st[k], cz[k], px[k], py[k],
-                                 phi[k], True, c, True)[:4] for k in range(70, n)])  # fmt: skip
+                                 phi[k], True, float(reg[k]), c, True)[:4]
+                    for k in range(70, n)])  # fmt: skip
     np.testing.assert_allclose(got[:, 0], dep[sel] + sg_e * g[0, sel], rtol=1e-12)
     np.testing.assert_allclose(got[:, 1], th, rtol=0, atol=1e-12)
     np.testing.assert_allclose(got[:, 2], ph, rtol=0, atol=1e-12)
@@ -708,15 +715,17 @@ def test_cluster_threshold_bound_covers_energy_resolution():
 
     rng = np.random.default_rng(37)
     e = np.concatenate([10.0 ** np.linspace(-9.5, 3.5, 400), [1e-9, 1.0, 7.0]])
-    params = [_cal_tuple(CARD)[6:9]] + [tuple(rng.uniform(0, 0.1, 3)) for _ in range(20)]
+    card_cal = _cal_tuple(CARD)
+    params = [card_cal[k : k + 3] for k in (6, 18, 23)]  # the card's barrel, forward, backward
+    params += [tuple(rng.uniform(0, 0.1, 3)) for _ in range(20)]
     params += [(0.0, 0.0, 0.05), (0.01, 0.0, 0.0), (0.0, 0.02, 0.0)]
     for a, b, c in params:
-        cal = np.zeros(18)
+        cal = np.zeros(28)
         cal[6:9] = a, b, c
         for ek in e:
             ee = max(ek, 1e-9)
             w = (a + b * max(ee, 1.0) + c * ee) * 1.0000001
-            sg = _cluster_sigmas(ek, cal)[0]
+            sg = _cluster_sigmas(ek, 2, cal)[0]
             assert w >= sg, (a, b, c, ek)
             # and the decision: e + min(W g, 0) > thr implies e + sigma g > thr
             for g in (-3.0, -0.5, -1e-300, 0.0, 2.0):

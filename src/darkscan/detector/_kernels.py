@@ -445,33 +445,42 @@ def _smear_track(  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
-def _cluster_sigmas(e_sum, cal):  # pragma: no cover - numba
-    """Energy and angle resolutions of a cluster of summed deposit energy ``e_sum`` (GeV) as
-    in :func:`darkscan.detector.calorimeter.energy_resolution` and
+def _cluster_sigmas(e_sum, reg, cal):  # pragma: no cover - numba
+    """Energy and angle resolutions of a cluster of summed deposit energy ``e_sum`` (GeV) in
+    ECL region ``reg`` as in :func:`darkscan.detector.calorimeter.energy_resolution` and
     :func:`~darkscan.detector.calorimeter.angle_resolution`: ``sigma_E/E = a/E (+) b/E^(1/4)
-    (+) c`` and ``sigma_theta = a_theta (+) b_theta/sqrt(E)`` (E floored at 1e-9 GeV)."""
+    (+) c`` and ``sigma_theta = a_theta (+) b_theta/sqrt(E)`` (E floored at 1e-9 GeV) with
+    the region's parameters (``cal[18:23]`` forward, ``cal[23:28]`` backward, ``cal[6:11]``
+    barrel and otherwise; selects, no branches, so the cluster pass vectorises)."""
+    fwd = reg == 1
+    bwd = reg == 3
+    ra = cal[18] if fwd else (cal[23] if bwd else cal[6])
+    rb = cal[19] if fwd else (cal[24] if bwd else cal[7])
+    rc = cal[20] if fwd else (cal[25] if bwd else cal[8])
+    ta = cal[21] if fwd else (cal[26] if bwd else cal[9])
+    tb = cal[22] if fwd else (cal[27] if bwd else cal[10])
     ee = max(e_sum, 1e-9)
     inv_ee = 1.0 / ee
     # (b/E^(1/4))^2 = b^2 sqrt(E)/E
-    sg_e = ee * math.sqrt(
-        (cal[6] * inv_ee) ** 2 + cal[7] * cal[7] * math.sqrt(ee) * inv_ee + cal[8] * cal[8]
-    )
-    sg_th = math.sqrt(cal[9] * cal[9] + cal[10] * cal[10] * inv_ee)
+    sg_e = ee * math.sqrt((ra * inv_ee) ** 2 + rb * rb * math.sqrt(ee) * inv_ee + rc * rc)
+    sg_th = math.sqrt(ta * ta + tb * tb * inv_ee)
     return sg_e, sg_th
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
-def _ecl_cluster(dep, g, g0, g1, st, cz, px, py, ph_trk, has_trk, c, exact):  # pragma: no cover
+def _ecl_cluster(
+    dep, g, g0, g1, st, cz, px, py, ph_trk, has_trk, reg, c, exact
+):  # pragma: no cover
     """Reconstructed energy, theta, phi (wrapped into [-pi, pi]) and cos(theta) of a cluster
     made of one deposit (deposit energy, normals ``g`` (energy), ``g0``, ``g1`` (angles; 0
     for a cluster below threshold), sin and cos of the deposit's theta, true px, py (for phi
-    when the particle has no track) or the track's true phi; ``c`` the calorimeter
-    parameters as a tuple), and whether the fast path (``exact=False``: Taylor rotation,
+    when the particle has no track) or the track's true phi; the ECL region ``reg``; ``c``
+    the calorimeter parameters as a tuple), and whether the fast path (``exact=False``: Taylor rotation,
     branch-free atan2 and clipping, valid for smearing angles below 0.1 rad, cos(theta) and
     px, py nonzero, |phi| < 3 pi) applies; the caller redoes the others with ``exact=True``
     (the general code of the cluster loop, same formulas, bit for bit where both apply).
     Scalars only, so the block pass over clusters vectorises."""
-    sg_e, sg_th = _cluster_sigmas(dep, c)
+    sg_e, sg_th = _cluster_sigmas(dep, reg, c)
     e_reco = dep + sg_e * g
     if exact:
         th_true = fast_atan2(st, cz)
@@ -780,8 +789,8 @@ _TRACK_ROWS = 36
 _S = _TRACK_STRIDE
 # rows of the ECL cluster scratch of a block (same stride): inputs 0-9 (deposit energy, the
 # energy and two angle normals, sin and cos theta, px, py, track phi, has-track flag), results
-# 10-14 (energy, theta, phi, cos theta, fast-path flag) of _ecl_cluster
-_ECL_ROWS = 15
+# 10-14 (energy, theta, phi, cos theta, fast-path flag) of _ecl_cluster, input 15 (region)
+_ECL_ROWS = 16
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
@@ -1050,9 +1059,10 @@ def _ecl_block(  # pragma: no cover - numba
 
     Returns the numbers of uniforms and normals drawn.
     """
-    sg_a = abs(cal[6])
-    sg_b = abs(cal[7])
-    sg_c = abs(cal[8])
+    # (the largest of the three regions' parameters: the bound holds in every region)
+    sg_a = max(abs(cal[6]), abs(cal[18]), abs(cal[23]))
+    sg_b = max(abs(cal[7]), abs(cal[19]), abs(cal[24]))
+    sg_c = max(abs(cal[8]), abs(cal[20]), abs(cal[25]))
     n_cal_u = 0
     n_cal_n = 0
     jt_cap = b_i.shape[0] - 1
@@ -1237,7 +1247,7 @@ def _ecl_block(  # pragma: no cover - numba
                 w_bound = (sg_a + sg_b * max(ee, 1.0) + sg_c * ee) * 1.0000001
                 alive = dep + min(w_bound * g, 0.0) > cal[11]
                 if not alive:
-                    sg_e, _ = _cluster_sigmas(dep, cal)
+                    sg_e, _ = _cluster_sigmas(dep, d_reg[ul], cal)
                     alive = dep + sg_e * g > cal[11]
                 if alive:
                     g0, c0, c1, c2, c3 = _normal_s(c0, c1, c2, c3)
@@ -1254,8 +1264,9 @@ def _ecl_block(  # pragma: no cover - numba
                 bc[np.uint64(7 * _S) + ucb] = d_py[ul] if tr < 0 else 1.0
                 bc[np.uint64(8 * _S) + ucb] = bb[np.uint64(25 * _S + tr)] if tr >= 0 else 0.0
                 bc[np.uint64(9 * _S) + ucb] = 1.0 if tr >= 0 else 0.0
+                bc[np.uint64(15 * _S) + ucb] = d_reg[ul]
             else:
-                sg_e, sg_th = _cluster_sigmas(e_sum, cal)
+                sg_e, sg_th = _cluster_sigmas(e_sum, d_reg[ul], cal)
                 e_reco = e_sum + sg_e * g
                 alive = e_reco > cal[11]
                 if alive:
@@ -1294,6 +1305,7 @@ def _ecl_block(  # pragma: no cover - numba
                     bc[np.uint64(f * _S) + ucb] = 0.0
                 for f in range(4, 10):
                     bc[np.uint64(f * _S) + ucb] = 0.5
+                bc[np.uint64(15 * _S) + ucb] = 2.0
             b_calive[ucb] = alive
             b_creg[ucb] = d_reg[ul]
             b_cmc[ucb] = d_idx[ul]
@@ -1312,7 +1324,7 @@ def _ecl_block(  # pragma: no cover - numba
         r = _ecl_cluster(
             bc[c], bc[_S + c], bc[2 * _S + c], bc[3 * _S + c], bc[4 * _S + c],
             bc[5 * _S + c], bc[6 * _S + c], bc[7 * _S + c], bc[8 * _S + c],
-            bc[9 * _S + c] != 0.0, cal_t, False,
+            bc[9 * _S + c] != 0.0, bc[15 * _S + c], cal_t, False,
         )  # fmt: skip
         bc[10 * _S + c] = r[0]
         bc[11 * _S + c] = r[1]
@@ -1324,7 +1336,7 @@ def _ecl_block(  # pragma: no cover - numba
             r = _ecl_cluster(
                 bc[c], bc[_S + c], bc[2 * _S + c], bc[3 * _S + c], bc[4 * _S + c],
                 bc[5 * _S + c], bc[6 * _S + c], bc[7 * _S + c], bc[8 * _S + c],
-                bc[9 * _S + c] != 0.0, cal_t, True,
+                bc[9 * _S + c] != 0.0, bc[15 * _S + c], cal_t, True,
             )  # fmt: skip
             for f in range(4):
                 bc[(10 + f) * _S + c] = r[f]
@@ -1556,7 +1568,8 @@ def _simulate_kernel(  # pragma: no cover - numba
     # calorimeter parameters as a tuple of scalars (for the vectorised cluster pass)
     cal_t = (
         cal[0], cal[1], cal[2], cal[3], cal[4], cal[5], cal[6], cal[7], cal[8], cal[9],
-        cal[10], cal[11], cal[12], cal[13], cal[14], cal[15], cal[16], cal[17],
+        cal[10], cal[11], cal[12], cal[13], cal[14], cal[15], cal[16], cal[17], cal[18],
+        cal[19], cal[20], cal[21], cal[22], cal[23], cal[24], cal[25], cal[26], cal[27],
     )  # fmt: skip
     inv_pt_scale = 1.0 / pt_scale
     trk_t = (cos_lo, cos_hi, pt_min, plateau, max_rxy, inv_pt_scale)

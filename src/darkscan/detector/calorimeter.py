@@ -15,7 +15,8 @@ Deposits of one event closer than ``merge_angle`` merge into one cluster (greedy
 energy first: each seed absorbs all lower-energy deposits within the angle; this is what
 makes the two photons of an energetic pi0 one cluster). The merged energy is then smeared
 with ``sigma_E/E = a/E (+) b/E^(1/4) (+) c`` and the direction with
-``sigma_theta = a (+) b/sqrt(E)`` (``sigma_phi = sigma_theta / sin theta``); clusters below
+``sigma_theta = a (+) b/sqrt(E)`` (``sigma_phi = sigma_theta / sin theta``), with the
+parameters of the region of the cluster's leading deposit; clusters below
 ``energy_threshold`` are dropped. A cluster is *track matched* if any of its deposits came
 from a particle with a reconstructed track (truth matching).
 
@@ -50,6 +51,7 @@ __all__ = [
     "merge_deposits",
     "merge_deposits_reference",
     "reconstruct_clusters",
+    "resolution_table",
 ]
 
 #: basf2 ``clusterReg`` codes: 1 forward endcap, 2 barrel, 3 backward endcap (0: gap/outside).
@@ -73,28 +75,47 @@ def ecl_region(theta_deg, card: CalorimeterCard) -> np.ndarray:
     return region
 
 
-def energy_resolution(energy, card: CalorimeterCard) -> np.ndarray:
-    """Absolute energy resolution sigma_E in GeV: ``E * (a/E (+) b/E^(1/4) (+) c)``.
+def resolution_table(card: CalorimeterCard) -> np.ndarray:
+    """Resolution parameters by region code, float64 (4, 5): rows 0 (gap, as the barrel, as
+    basf2 treats the gap regions), forward, barrel, backward; columns energy_a, energy_b,
+    energy_c, angle_a, angle_b of the card's ``[calorimeter.<region>_resolution]``.
 
-    References: Belle II TDR arXiv:1011.0352 ch. 9; Belle NIM A 479 (2002) 117.
+    >>> from darkscan.detector.card import load_card
+    >>> resolution_table(load_card("belle2").calorimeter)[REGION_BARREL].tolist()
+    [0.00095, 0.01545, 0.01374, 0.0023, 0.0025]
+    """
+    rows = [card.barrel_resolution, card.forward_resolution]
+    rows += [card.barrel_resolution, card.backward_resolution]
+    return np.array(
+        [[r.energy_a, r.energy_b, r.energy_c, r.angle_a, r.angle_b] for r in rows],
+        dtype=np.float64,
+    )
+
+
+def energy_resolution(energy, card: CalorimeterCard, region=REGION_BARREL) -> np.ndarray:
+    """Absolute energy resolution sigma_E in GeV: ``E * (a/E (+) b/E^(1/4) (+) c)`` with the
+    parameters of the cluster's ECL region (basf2 ``clusterReg`` code, broadcast with
+    ``energy``).
+
+    References: Belle II TDR arXiv:1011.0352 ch. 9 (form); the Belle II card's parameters are
+    fits to basf2 ``ECLCovarianceMatrixModule.cc`` per region (``docs/belle2_card_sources.md``).
 
     >>> from darkscan.detector.card import load_card
     >>> round(float(energy_resolution(1.0, load_card("belle2").calorimeter)), 5)
     0.0207
     """
     e = np.maximum(np.asarray(energy, dtype=np.float64), 1e-9)
-    rel = np.sqrt(
-        (card.energy_resolution_a / e) ** 2
-        + (card.energy_resolution_b / e**0.25) ** 2
-        + card.energy_resolution_c**2
-    )
+    par = resolution_table(card)[np.asarray(region, dtype=np.intp)]
+    rel = np.sqrt((par[..., 0] / e) ** 2 + (par[..., 1] / e**0.25) ** 2 + par[..., 2] ** 2)
     return e * rel
 
 
-def angle_resolution(energy, card: CalorimeterCard) -> np.ndarray:
-    """Polar-angle resolution in rad: ``a (+) b/sqrt(E)`` (E in GeV)."""
+def angle_resolution(energy, card: CalorimeterCard, region=REGION_BARREL) -> np.ndarray:
+    """Polar-angle resolution in rad: ``a (+) b/sqrt(E)`` (E in GeV) with the parameters of
+    the cluster's ECL region (as :func:`energy_resolution`)."""
     e = np.maximum(np.asarray(energy, dtype=np.float64), 1e-9)
-    return np.hypot(card.angle_resolution_a, card.angle_resolution_b / np.sqrt(e))
+    par = resolution_table(card)[np.asarray(region, dtype=np.intp)]
+    return np.hypot(par[..., 3], par[..., 4] / np.sqrt(e))
 
 
 def make_deposits(
@@ -314,8 +335,9 @@ def reconstruct_clusters(
     phi_true = np.arctan2(vec[1], vec[0])
     matched = np.bincount(cid, weights=dep["matched"].astype(np.float64), minlength=n_cl) > 0
     g = rng.standard_normal((3, n_cl))
-    e_reco = e_sum + energy_resolution(e_sum, card) * g[0]
-    s_th = angle_resolution(e_sum, card)
+    region = dep["region"][lead]
+    e_reco = e_sum + energy_resolution(e_sum, card, region) * g[0]
+    s_th = angle_resolution(e_sum, card, region)
     theta_reco = np.clip(theta_true + s_th * g[1], 0.0, np.pi)
     phi_reco = phi_true + s_th / np.maximum(np.sin(theta_true), 1e-3) * g[2]
     phi_reco = np.arctan2(np.sin(phi_reco), np.cos(phi_reco))
@@ -328,7 +350,7 @@ def reconstruct_clusters(
         "E": e_reco[alive],
         "theta": theta_reco[alive],
         "phi": phi_reco[alive],
-        "region": dep["region"][lead][alive],
+        "region": region[alive],
         "matched": matched[alive],
         "index": dep["index"][lead][alive],
         "particle_energy": particle_energy,

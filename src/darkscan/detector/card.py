@@ -53,6 +53,7 @@ __all__ = [
     "BeamBackgroundCard",
     "CalorimeterCard",
     "DetectorCard",
+    "EclResolutionCard",
     "IdHypothesisCard",
     "KLongCard",
     "PidCard",
@@ -126,8 +127,22 @@ class TrackingCard(_Section):
         return self
 
 
+class EclResolutionCard(_Section):
+    """``[calorimeter.<region>_resolution]``: cluster resolution in one ECL region."""
+
+    energy_a: NonNegative = Field(description="sigma_E/E = a/E (+) b/E^(1/4) (+) c: a (noise), GeV")
+    energy_b: NonNegative = Field(description="b (stochastic), GeV^(1/4)")
+    energy_c: NonNegative = Field(description="c (constant)")
+    angle_a: NonNegative = Field(
+        description="sigma_theta = sigma_phi*sin(theta) = a (+) b/sqrt(E): a, rad"
+    )
+    angle_b: NonNegative = Field(description="b, rad GeV^(1/2)")
+
+
 class CalorimeterCard(_Section):
-    """``[calorimeter]``: ECL regions, resolution, thresholds, MIP deposits and merging."""
+    """``[calorimeter]``: ECL regions, thresholds, MIP deposits and merging; the resolution
+    per region in ``[calorimeter.forward_resolution]``, ``.barrel_resolution`` and
+    ``.backward_resolution``."""
 
     forward_theta_min: PolarAngle = Field(description="forward endcap, lower edge, deg")
     forward_theta_max: PolarAngle = Field(description="forward endcap, upper edge, deg")
@@ -135,15 +150,6 @@ class CalorimeterCard(_Section):
     barrel_theta_max: PolarAngle = Field(description="barrel, upper edge, deg")
     backward_theta_min: PolarAngle = Field(description="backward endcap, lower edge, deg")
     backward_theta_max: PolarAngle = Field(description="backward endcap, upper edge, deg")
-    energy_resolution_a: NonNegative = Field(
-        description="sigma_E/E = a/E (+) b/E^(1/4) (+) c: a (noise), GeV"
-    )
-    energy_resolution_b: NonNegative = Field(description="b (stochastic), GeV^(1/4)")
-    energy_resolution_c: NonNegative = Field(description="c (constant)")
-    angle_resolution_a: NonNegative = Field(
-        description="sigma_theta = sigma_phi*sin(theta) = a (+) b/sqrt(E): a, rad"
-    )
-    angle_resolution_b: NonNegative = Field(description="b, rad GeV^(1/2)")
     energy_threshold: NonNegative = Field(description="smallest reconstructed cluster energy, GeV")
     photon_efficiency: Probability = Field(description="cluster efficiency in the acceptance")
     mip_energy: Positive = Field(description="mean deposit of a minimum-ionising particle, GeV")
@@ -157,6 +163,22 @@ class CalorimeterCard(_Section):
     merge_angle: NonNegative = Field(
         description="deposits closer than this opening angle merge into one cluster, rad"
     )
+    forward_resolution: EclResolutionCard
+    barrel_resolution: EclResolutionCard
+    backward_resolution: EclResolutionCard
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: Any) -> Any:
+        old = ("energy_resolution_a", "energy_resolution_b", "energy_resolution_c")
+        if isinstance(data, dict) and any(k in data for k in (*old, "angle_resolution_a")):
+            raise ValueError(
+                "energy_resolution_a/b/c and angle_resolution_a/b became per-region tables "
+                "[calorimeter.forward_resolution], [calorimeter.barrel_resolution], "
+                "[calorimeter.backward_resolution] with keys energy_a, energy_b, energy_c, "
+                "angle_a, angle_b (see `darkscan detector show`)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> CalorimeterCard:

@@ -239,6 +239,11 @@ def _kernel_parameters(card: DetectorCard) -> dict:
     return par
 
 
+def _resolution_row(r) -> list[float]:
+    """ECL resolution parameters of one region in the kernel's order."""
+    return [r.energy_a, r.energy_b, r.energy_c, r.angle_a, r.angle_b]
+
+
 def _card_to_parameters(card: DetectorCard) -> dict:
     t, c, v, g = card.tracking, card.calorimeter, card.vertexing, card
     cos_lo, cos_hi = np.cos(np.radians([t.theta_max, t.theta_min]))
@@ -251,11 +256,7 @@ def _card_to_parameters(card: DetectorCard) -> dict:
         c.barrel_theta_max,
         c.backward_theta_min,
         c.backward_theta_max,
-        c.energy_resolution_a,
-        c.energy_resolution_b,
-        c.energy_resolution_c,
-        c.angle_resolution_a,
-        c.angle_resolution_b,
+        *_resolution_row(c.barrel_resolution),
         c.energy_threshold,
         c.photon_efficiency,
         c.mip_energy,
@@ -263,6 +264,8 @@ def _card_to_parameters(card: DetectorCard) -> dict:
         c.hadron_shower_probability,
         c.charged_pt_min_barrel,
         c.merge_angle,
+        *_resolution_row(c.forward_resolution),  # 18-22
+        *_resolution_row(c.backward_resolution),  # 23-27
     ]
     pid = []
     for hyp in HYPOTHESES:
