@@ -7,8 +7,12 @@ warm-up (numba compilation or cache load), in CPU time of this process
 kernels are serial, so it is time on one core) and in wall time:
 
 * end to end: :func:`darkscan.detector.simulate` from the truth ``Sample`` to the
-  ``RecoSample`` (flattening, stage seeds, fused kernel, awkward record, metadata);
-* kernel only: :func:`darkscan.detector._kernels.simulate_flat` on the already flat columns;
+  ``RecoSample`` (flattening, stage seeds, fused kernel, awkward record, metadata). Each
+  repeat drops the previous result, as a chunked run does, so the outputs go to the memory
+  the previous call used (:mod:`darkscan.detector._buffers`);
+* kernel only: :func:`darkscan.detector._kernels.simulate_flat` on the already flat columns,
+  with that reused output memory and, for comparison, with new output arrays every call
+  (the operating system zeroes each fresh page on its first write);
 * the reference: :func:`darkscan.detector.simulate.simulate_events_reference` (numpy stages);
 * the memory-bandwidth floor: a streaming copy (``np.copyto``) of the same bytes, i.e. the
   flat input columns plus all output buffers, into warm (already touched) memory, and the
@@ -49,6 +53,7 @@ import numpy as np
 
 from darkscan.beams import belle2
 from darkscan.detector import _random
+from darkscan.detector._buffers import OUTPUT_ARENA
 from darkscan.detector._kernels import simulate_flat
 from darkscan.detector.card import load_card
 from darkscan.generate.event_record import Sample, events_from_arrays
@@ -166,8 +171,9 @@ def _draw_costs(repeat: int, n: int = 5_000_000) -> dict:
     return out
 
 
-def _kernel_call(part, p_off, card, seed=1):
-    """simulate_flat on flat columns (the kernel alone: no flattening, no awkward)."""
+def _kernel_call(part, p_off, card, seed=1, arena=OUTPUT_ARENA):
+    """simulate_flat on flat columns (the kernel alone: no flattening, no awkward), with
+    the output memory of simulate_events (reused between calls)."""
     par = sim._kernel_parameters(card)
     sub = sim._stage_generators(np.random.default_rng(seed))
     return simulate_flat(
@@ -175,6 +181,7 @@ def _kernel_call(part, p_off, card, seed=1):
         *(part[k] for k in sim._KERNEL_COLUMNS),
         par,
         sim._stage_states(sub),
+        arena=arena,
     )
 
 
@@ -211,6 +218,8 @@ def main(argv=None) -> dict:
 
     t_e2e = _best(lambda: sim.simulate(sample, card, np.random.default_rng(1)), rep)
     t_kernel = _best(lambda: _kernel_call(part, p_off, card), rep)
+    # the kernel writing into new arrays each call (the operating system zeroes their pages)
+    t_kernel_fresh = _best(lambda: _kernel_call(part, p_off, card, arena=None), rep)
     counters: dict = {}
     out = sim.simulate_events(events, card, np.random.default_rng(1), counters=counters)
     t_events = _best(lambda: sim.simulate_events(events, card, np.random.default_rng(1)), rep)
@@ -288,6 +297,8 @@ def main(argv=None) -> dict:
         "kernel_seconds": t_kernel,
         "kernel_events_per_second": _rate(n, t_kernel),
         "kernel_ns_per_event": _ns(n, t_kernel),
+        "kernel_new_output_arrays_seconds": t_kernel_fresh,
+        "kernel_new_output_arrays_ns_per_event": _ns(n, t_kernel_fresh),
         "reference_seconds": ref,
         "reference_events_per_second": _rate(n, ref) if ref else None,
         "speedup_end_to_end_over_reference": ratio(ref, t_e2e) if ref else None,
@@ -330,6 +341,7 @@ def main(argv=None) -> dict:
     line("end to end: simulate(Sample) -> RecoSample", t_e2e)
     line("simulate_events (awkward in and out)", t_events)
     line("kernel only (simulate_flat, flat columns)", t_kernel)
+    line("kernel, new output arrays every call", t_kernel_fresh)
     if ref:
         line("reference numpy (simulate_events_reference)", ref)
     for k, t in t_var.items():

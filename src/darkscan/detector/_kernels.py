@@ -1887,6 +1887,7 @@ def simulate_flat(
     states,
     *,
     python: bool = False,
+    arena=None,
 ):
     """Simulate all stages for flat truth particles grouped into events by ``p_off``.
 
@@ -1910,6 +1911,9 @@ def simulate_flat(
         advanced in place (:mod:`darkscan.detector._random`).
     python : bool
         Run the same source as plain Python (``py_func``; slow, for tests).
+    arena : darkscan.detector._buffers.OutputArena, optional
+        Where the output arrays come from (reused memory: no page zeroing by the operating
+        system per call); default: new numpy arrays.
 
     Returns
     -------
@@ -1922,8 +1926,8 @@ def simulate_flat(
         (theta, phi, cosTheta), int32 mcIndex; vertex offsets, float32 (x, y, z, dr), int32
         (track1, track2, mcIndex); trigger bool (6, n_events); draw counter int64 (7, 3)
         (rows :data:`COUNTER_STAGES`; columns uniform, normal, exponential). Columns are
-        filled up to the last offset; the arrays are allocated here with numpy (so large
-        ones get transparent huge pages) rather than inside the kernel.
+        filled up to the last offset; the arrays are allocated here (numpy or ``arena``)
+        rather than inside the kernel.
     """
     n_events = p_off.shape[0] - 1
     n_part = pdg.shape[0]
@@ -1934,27 +1938,25 @@ def simulate_flat(
     cap_trk = n_part + int(n_bkg_trk)
     cap_cl = n_part + int(n_bkg_cl)
     cap_v = n_part // 2 + 1
-    out = (
-        np.zeros(n_events + 1, dtype=np.int64),
-        np.empty((15, cap_trk), dtype=np.float32),
-        np.empty((2, cap_trk), dtype=np.int32),
-        np.empty(cap_trk, dtype=np.int8),
-        np.empty(cap_trk, dtype=np.bool_),
-        np.zeros(n_events + 1, dtype=np.int64),
-        np.empty((5, cap_cl), dtype=np.float32),
-        np.empty(cap_cl, dtype=np.int8),
-        np.empty(cap_cl, dtype=np.bool_),
-        np.empty(cap_cl, dtype=np.bool_),
-        np.empty(cap_cl, dtype=np.int32),
-        np.zeros(n_events + 1, dtype=np.int64),
-        np.empty((3, n_part), dtype=np.float32),
-        np.empty(n_part, dtype=np.int32),
-        np.zeros(n_events + 1, dtype=np.int64),
-        np.empty((4, cap_v), dtype=np.float32),
-        np.empty((3, cap_v), dtype=np.int32),
-        np.zeros((6, n_events), dtype=np.bool_),
-        counter,
-    )
+    i8, i32, f32, b1 = np.int64, np.int32, np.float32, np.bool_
+    offsets = ((n_events + 1,), i8, True)
+    specs = [
+        offsets, ((15, cap_trk), f32, False), ((2, cap_trk), i32, False),
+        ((cap_trk,), np.int8, False), ((cap_trk,), b1, False),
+        offsets, ((5, cap_cl), f32, False), ((cap_cl,), np.int8, False), ((cap_cl,), b1, False),
+        ((cap_cl,), b1, False), ((cap_cl,), i32, False),
+        offsets, ((3, n_part), f32, False), ((n_part,), i32, False),
+        offsets, ((4, cap_v), f32, False), ((3, cap_v), i32, False),
+        ((6, n_events), b1, True),
+    ]  # fmt: skip
+    if arena is None:
+        out = [
+            np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+            for shape, dtype, zero in specs
+        ]
+    else:
+        out = arena.allocate(specs)
+    out = (*out, counter)
     kernel = _simulate_kernel.py_func if python else _simulate_kernel
     kernel(
         p_off, pdg, px, py, pz, energy, vx, vy, vz, is_final, is_invisible, mother,

@@ -74,6 +74,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkscan.beams import get_collider
+from darkscan.detector._buffers import OUTPUT_ARENA
 from darkscan.detector._kernels import (
     _TRACK_CAP,
     COUNTER_STAGES,
@@ -444,7 +445,9 @@ def simulate_events(
         k_off, k_f, k_mc,
         v_off, v_f, v_i,
         trig, counter,
-    ) = simulate_flat(p_off, *(part[k] for k in _KERNEL_COLUMNS), par, _stage_states(sub))  # fmt: skip
+    ) = simulate_flat(
+        p_off, *(part[k] for k in _KERNEL_COLUMNS), par, _stage_states(sub), arena=OUTPUT_ARENA
+    )  # fmt: skip
     if counters is not None:
         counters.update(
             {s: tuple(int(x) for x in counter[k]) for k, s in enumerate(COUNTER_STAGES)}
