@@ -1673,11 +1673,10 @@ def _simulate_kernel(  # pragma: no cover - numba
             e_reco = bc[np.uint64(10 * _S) + ucb]
             th_r = bc[np.uint64(11 * _S) + ucb]
             uc = np.uint64(nc)
-            c_f[0, uc] = e_reco
-            c_f[1, uc] = e_reco
-            c_f[2, uc] = th_r
-            c_f[3, uc] = bc[np.uint64(12 * _S) + ucb]
-            c_f[4, uc] = bc[np.uint64(13 * _S) + ucb]
+            c_f[0, uc] = e_reco  # (E; clusterE is the same column)
+            c_f[1, uc] = th_r
+            c_f[2, uc] = bc[np.uint64(12 * _S) + ucb]
+            c_f[3, uc] = bc[np.uint64(13 * _S) + ucb]
             c_reg[uc] = b_creg[ucb]
             c_match[uc] = b_cmatch[ucb]
             c_b[uc] = False
@@ -1696,10 +1695,9 @@ def _simulate_kernel(  # pragma: no cover - numba
             uc = np.uint64(nc)
             uk = np.uint64(k)
             c_f[0, uc] = pool_c[uk, 0]
-            c_f[1, uc] = pool_c[uk, 0]
-            c_f[2, uc] = pool_c[uk, 1]
-            c_f[3, uc] = pool_c[uk, 2]
-            c_f[4, uc] = pool_c[uk, 3]
+            c_f[1, uc] = pool_c[uk, 1]
+            c_f[2, uc] = pool_c[uk, 2]
+            c_f[3, uc] = pool_c[uk, 3]
             c_reg[uc] = np.int8(pool_c[uk, 4])
             c_match[uc] = False
             c_b[uc] = True
@@ -1921,7 +1919,7 @@ def simulate_flat(
         In the order of ``_OUTPUT_NAMES``: track offsets (n_events + 1), float32 track
         columns (15, cap: px, py, pz, E, p, pt, cosTheta, phi, d0, z0, muonID, electronID,
         pionID, kaonID, clusterE), int32 (mcIndex, mcPDG), int8 charge, bool
-        isBeamBackground; cluster offsets, float32 (E, clusterE, theta, phi, cosTheta),
+        isBeamBackground; cluster offsets, float32 (E = clusterE, theta, phi, cosTheta),
         int8 region, bool matched, bool background, int32 mcIndex; KLM offsets, float32
         (theta, phi, cosTheta), int32 mcIndex; vertex offsets, float32 (x, y, z, dr), int32
         (track1, track2, mcIndex); trigger bool (6, n_events); draw counter int64 (7, 3)
@@ -1939,11 +1937,11 @@ def simulate_flat(
     cap_cl = n_part + int(n_bkg_cl)
     cap_v = n_part // 2 + 1
     i8, i32, f32, b1 = np.int64, np.int32, np.float32, np.bool_
-    offsets = ((n_events + 1,), i8, True)
+    offsets = ((n_events + 1,), i8, False)  # (entry 0 set below, the kernel writes the rest)
     specs = [
         offsets, ((15, cap_trk), f32, False), ((2, cap_trk), i32, False),
         ((cap_trk,), np.int8, False), ((cap_trk,), b1, False),
-        offsets, ((5, cap_cl), f32, False), ((cap_cl,), np.int8, False), ((cap_cl,), b1, False),
+        offsets, ((4, cap_cl), f32, False), ((cap_cl,), np.int8, False), ((cap_cl,), b1, False),
         ((cap_cl,), b1, False), ((cap_cl,), i32, False),
         offsets, ((3, n_part), f32, False), ((n_part,), i32, False),
         offsets, ((4, cap_v), f32, False), ((3, cap_v), i32, False),
@@ -1956,6 +1954,8 @@ def simulate_flat(
         ]
     else:
         out = arena.allocate(specs)
+    for k in (0, 5, 11, 14):
+        out[k][0] = 0
     out = (*out, counter)
     kernel = _simulate_kernel.py_func if python else _simulate_kernel
     kernel(

@@ -463,7 +463,7 @@ def simulate_events(
     }  # fmt: skip
     cf = c_f[:, :nc]
     clusters = {
-        "E": cf[0], "clusterE": cf[1], "theta": cf[2], "phi": cf[3], "cosTheta": cf[4],
+        "E": cf[0], "clusterE": cf[0], "theta": cf[1], "phi": cf[2], "cosTheta": cf[3],
         "clusterReg": c_reg[:nc], "isTrackMatched": c_match[:nc],
         "isBeamBackground": c_b[:nc], "mcIndex": c_mc[:nc],
     }  # fmt: skip
