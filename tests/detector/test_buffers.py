@@ -93,6 +93,19 @@ def test_threads_never_share_a_buffer():
 def test_bad_pool_size(bad):
     with pytest.raises(ValueError, match="max_buffers"):
         OutputArena(bad)
+    with pytest.raises(ValueError, match="max_bytes"):
+        OutputArena(2, bad)
+
+
+def test_pool_keeps_at_most_max_bytes():
+    arena = OutputArena(max_buffers=4, max_bytes=10_000)
+    (big,) = arena.allocate([((20_000,), np.uint8, False)])  # larger than the cap
+    assert arena.pooled_bytes == 0
+    a = arena.allocate([((4_000,), np.uint8, False)])
+    b = arena.allocate([((4_000,), np.uint8, False)])
+    assert arena.pooled_bytes <= 10_000  # the second pushed the first out of the pool
+    assert not np.shares_memory(a[0], b[0])
+    del big
 
 
 def _arrays(ev):

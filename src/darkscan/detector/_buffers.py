@@ -44,6 +44,11 @@ class OutputArena:
     max_buffers : int
         Buffers kept for reuse (>= 1); older ones are forgotten (and freed once their
         views die).
+    max_bytes : int
+        Most bytes the pool keeps referenced (default 1 GiB; a dimuon event takes 337
+        bytes, so calls of up to about 1.5 M events are pooled twice over): a call that needs
+        more gets memory that is not pooled (freed with its result), so a single large call
+        does not leave gigabytes held.
 
     Examples
     --------
@@ -58,10 +63,12 @@ class OutputArena:
     True
     """
 
-    def __init__(self, max_buffers: int = 2):
-        if isinstance(max_buffers, bool) or not isinstance(max_buffers, int) or max_buffers < 1:
-            raise ValueError(f"max_buffers = {max_buffers!r} must be an integer >= 1")
+    def __init__(self, max_buffers: int = 2, max_bytes: int = 1 << 30):
+        for name, value in (("max_buffers", max_buffers), ("max_bytes", max_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} = {value!r} must be an integer >= 1")
         self.max_buffers = max_buffers
+        self.max_bytes = max_bytes
         self._buffers: list[np.ndarray] = []
         self._lock = threading.Lock()
 
@@ -84,16 +91,21 @@ class OutputArena:
                     best = buf
         if best is not None:
             return best
-        # room: replace a free buffer that is too small, else forget the oldest one
+        # 64 bytes of slack: the first view starts at an aligned address
+        size = nbytes + ALIGNMENT
+        if size > self.max_bytes:
+            return np.empty(size, dtype=np.uint8)  # too large to keep: not pooled
+        # room: drop a free buffer that is too small, then the oldest ones
         for k, buf in enumerate(self._buffers):
             if sys.getrefcount(buf) == _FREE_REFCOUNT:
                 del self._buffers[k]
                 del buf
                 break
-        if len(self._buffers) >= self.max_buffers:
+        while self._buffers and (
+            len(self._buffers) >= self.max_buffers or self.pooled_bytes + size > self.max_bytes
+        ):
             del self._buffers[0]
-        # 64 bytes of slack: the first view starts at an aligned address
-        buf = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)
+        buf = np.empty(size, dtype=np.uint8)
         self._buffers.append(buf)
         return buf
 
