@@ -66,6 +66,19 @@ def test_smallest_fitting_free_buffer_is_taken():
     assert (again_small[0].ctypes.data, again_big[0].ctypes.data) == addresses
 
 
+def test_a_free_buffer_too_small_makes_room_before_a_busy_one():
+    arena = OutputArena(max_buffers=2)
+    (busy,) = arena.allocate([((100_000,), np.uint8, False)])  # kept: the oldest, in use
+    small = arena.allocate([((100,), np.uint8, False)])
+    del small
+    (medium,) = arena.allocate([((1_000,), np.uint8, False)])  # needs a new buffer
+    pooled = [b.ctypes.data for b in arena._buffers]
+    assert busy.base.ctypes.data in pooled and medium.base.ctypes.data in pooled
+    del busy
+    (again,) = arena.allocate([((50_000,), np.uint8, False)])  # the freed busy one, reused
+    assert again.base.ctypes.data in pooled
+
+
 def test_threads_never_share_a_buffer():
     arena = OutputArena(max_buffers=2)
     results = []

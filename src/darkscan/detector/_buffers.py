@@ -31,9 +31,9 @@ __all__ = ["ALIGNMENT", "OUTPUT_ARENA", "OutputArena"]
 
 #: Byte alignment of every array handed out (a cache line).
 ALIGNMENT = 64
-#: Reference count of a free pooled buffer as ``sys.getrefcount`` reports it inside
-#: :meth:`OutputArena._is_free`: the pool list, the loop variable and the argument.
-_FREE_REFCOUNT = 3
+#: Reference count of a free pooled buffer as ``sys.getrefcount`` reports it in
+#: :meth:`OutputArena._free`: the pool list and the argument.
+_FREE_REFCOUNT = 2
 
 
 class OutputArena:
@@ -81,26 +81,28 @@ class OutputArena:
             total += -(-nbytes // ALIGNMENT) * ALIGNMENT
         return offsets, max(total, ALIGNMENT)
 
+    def _free(self) -> list[int]:
+        """Indices of the pooled buffers that no result refers to."""
+        return [
+            k
+            for k in range(len(self._buffers))
+            if sys.getrefcount(self._buffers[k]) == _FREE_REFCOUNT
+        ]
+
     def _claim(self, nbytes: int) -> np.ndarray:
         """The smallest free buffer of at least ``nbytes`` from the pool, or a new one
         (pooled)."""
-        best = None
-        for buf in self._buffers:
-            if sys.getrefcount(buf) == _FREE_REFCOUNT and buf.size >= nbytes + ALIGNMENT:
-                if best is None or buf.size < best.size:
-                    best = buf
-        if best is not None:
-            return best
         # 64 bytes of slack: the first view starts at an aligned address
         size = nbytes + ALIGNMENT
+        free = self._free()
+        fitting = [k for k in free if self._buffers[k].size >= size]
+        if fitting:
+            return self._buffers[min(fitting, key=lambda k: self._buffers[k].size)]
         if size > self.max_bytes:
             return np.empty(size, dtype=np.uint8)  # too large to keep: not pooled
-        # room: drop a free buffer that is too small, then the oldest ones
-        for k, buf in enumerate(self._buffers):
-            if sys.getrefcount(buf) == _FREE_REFCOUNT:
-                del self._buffers[k]
-                del buf
-                break
+        # room: drop a free buffer (too small), then the oldest ones
+        if free:
+            del self._buffers[free[0]]
         while self._buffers and (
             len(self._buffers) >= self.max_buffers or self.pooled_bytes + size > self.max_bytes
         ):
